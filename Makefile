@@ -1,0 +1,82 @@
+# pcsurvey: see README.md.  Targets are cli.md's: make, run, stop, test,
+# bench, fuzz.  `make SANITIZE=address,undefined` builds into build/san.
+
+CC	?= cc
+PKGS	 = libpq libsodium libcjson
+WARN	 = -Wall -Wextra -Werror -Wpedantic -Wformat=2 -Wshadow \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings -Wvla \
+	   -Wswitch-enum -Wcast-qual -Wnull-dereference -fno-common
+HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS_PCS = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(WARN) \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_PCS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+
+ifdef SANITIZE
+B	 = build/san
+OPT	 = -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+LDHARD	 = -fsanitize=$(SANITIZE)
+BIN	 = build/san/pcsurvey
+else
+B	 = build/opt
+OPT	 = -O2 $(HARDEN)
+LDHARD	 = -pie -Wl,-z,relro,-z,now
+BIN	 = bin/pcsurvey
+endif
+
+SRC	 = $(wildcard fcgi-app/*.c)
+LIBSRC	 = $(filter-out fcgi-app/main.c,$(SRC))
+OBJ	 = $(LIBSRC:fcgi-app/%.c=$(B)/%.o) $(B)/refdata.o
+UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+REFCSV	 = $(sort $(wildcard sql/reference/*.csv))
+
+all: $(BIN)
+
+$(BIN): $(B)/main.o $(B)/libpcs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) $(LDHARD) -o $@ $^ $(LDLIBS_PCS)
+
+$(B)/libpcs.a: $(OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/%.o: fcgi-app/%.c $(wildcard fcgi-app/*.h) | $(B)
+	$(CC) $(CFLAGS_PCS) $(OPT) -Ifcgi-app -c -o $@ $<
+
+$(B)/refdata.c: fcgi-app/gen-refdata.sh $(REFCSV) | $(B)
+	sh fcgi-app/gen-refdata.sh $(REFCSV) > $@.tmp && mv $@.tmp $@
+
+$(B)/refdata.o: $(B)/refdata.c
+	$(CC) $(CFLAGS_PCS) $(OPT) -Ifcgi-app -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpcs.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_PCS) $(OPT) -Ifcgi-app -Itests/unit -o $@ $< $(B)/libpcs.a \
+	    $(LDLIBS_PCS) -lcmocka $(LDHARD)
+
+$(B):
+	mkdir -p $(B)
+
+unit: $(UNIT)
+
+# Runs each unit binary; tests/run-unit.sh prints TAP-like totals.
+check-unit: unit
+	sh tests/run-unit.sh $(UNIT)
+
+run:
+	sh deploy/dev-stack.sh run
+
+stop:
+	sh deploy/dev-stack.sh stop
+
+test:
+	sh tests/run-all.sh
+
+bench:
+	sh deploy/dev-stack.sh bench
+
+fuzz:
+	sh tests/fuzz/run.sh
+
+clean:
+	rm -rf build bin
+
+.PHONY: all unit check-unit run stop test bench fuzz clean
