@@ -25,9 +25,10 @@ endif
 
 SRC	 = $(wildcard fcgi-app/*.c)
 LIBSRC	 = $(filter-out fcgi-app/main.c,$(SRC))
-OBJ	 = $(LIBSRC:fcgi-app/%.c=$(B)/%.o) $(B)/refdata.o
+OBJ	 = $(LIBSRC:fcgi-app/%.c=$(B)/%.o) $(B)/refdata.o $(B)/migrations.o
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 REFCSV	 = $(sort $(wildcard sql/reference/*.csv))
+MIGR	 = $(sort $(wildcard sql/migrations/*.sql))
 
 all: $(BIN)
 
@@ -39,17 +40,23 @@ $(B)/libpcs.a: $(OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/%.o: fcgi-app/%.c $(wildcard fcgi-app/*.h) | $(B)
-	$(CC) $(CFLAGS_PCS) $(OPT) -Ifcgi-app -c -o $@ $<
+	$(CC) $(CFLAGS_PCS) $(OPT) -iquote fcgi-app -c -o $@ $<
 
 $(B)/refdata.c: fcgi-app/gen-refdata.sh $(REFCSV) | $(B)
 	sh fcgi-app/gen-refdata.sh $(REFCSV) > $@.tmp && mv $@.tmp $@
 
+$(B)/migrations.c: fcgi-app/gen-refdata.sh $(MIGR) | $(B)
+	sh fcgi-app/gen-refdata.sh -n migration_files $(MIGR) > $@.tmp && mv $@.tmp $@
+
+$(B)/migrations.o: $(B)/migrations.c
+	$(CC) $(CFLAGS_PCS) $(OPT) -iquote fcgi-app -c -o $@ $<
+
 $(B)/refdata.o: $(B)/refdata.c
-	$(CC) $(CFLAGS_PCS) $(OPT) -Ifcgi-app -c -o $@ $<
+	$(CC) $(CFLAGS_PCS) $(OPT) -iquote fcgi-app -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpcs.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_PCS) $(OPT) -Ifcgi-app -Itests/unit -o $@ $< $(B)/libpcs.a \
+	$(CC) $(CFLAGS_PCS) $(OPT) -iquote fcgi-app -Itests/unit -o $@ $< $(B)/libpcs.a \
 	    $(LDLIBS_PCS) -lcmocka $(LDHARD)
 
 $(B):

@@ -365,15 +365,14 @@ out:
 	return err;
 }
 
-void
-crypto_code_new(char out[CRYPTO_CODE_TEXT + 1])
+/* Crockford base32 of CRYPTO_CODE_RAW bytes, grouped "XXXX-XXXX-XXXX-XXXX". */
+static void
+code_encode(const uint8_t raw[CRYPTO_CODE_RAW], char out[CRYPTO_CODE_TEXT + 1])
 {
-	uint8_t raw[CRYPTO_CODE_RAW];
 	unsigned acc = 0, bits = 0;
 	size_t i, n = 0, o = 0;
 
-	crypto_random(raw, sizeof(raw));
-	for (i = 0; i < sizeof(raw); i++) {
+	for (i = 0; i < CRYPTO_CODE_RAW; i++) {
 		acc = (acc << 8) | raw[i];
 		bits += 8;
 		while (bits >= 5) {
@@ -386,8 +385,28 @@ crypto_code_new(char out[CRYPTO_CODE_TEXT + 1])
 		acc &= (1u << bits) - 1;
 	}
 	out[o] = '\0';
-	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(&acc, sizeof(acc));
+}
+
+void
+crypto_code_new(char out[CRYPTO_CODE_TEXT + 1])
+{
+	uint8_t raw[CRYPTO_CODE_RAW];
+
+	crypto_random(raw, sizeof(raw));
+	code_encode(raw, out);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+void
+crypto_code_derive(enum crypto_purpose purpose, struct str secret,
+    char out[CRYPTO_CODE_TEXT + 1])
+{
+	uint8_t h[CRYPTO_HASH_BYTES];
+
+	crypto_keyed_hash(purpose, "derive", secret.p, secret.len, h);
+	code_encode(h, out);
+	sodium_memzero(h, sizeof(h));
 }
 
 bool

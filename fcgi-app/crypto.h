@@ -63,6 +63,13 @@ void		 crypto_random(void *p, size_t n);
 /* A new human code "XXXX-XXXX-XXXX-XXXX" (NUL-terminated). */
 void		 crypto_code_new(char out[CRYPTO_CODE_TEXT + 1]);
 /*
+ * A code derived from a secret under purpose's subkey: the receipt code of a
+ * draft is derived from its resume token, so a retried submit shows the same
+ * receipt without the server keeping it in clear.
+ */
+void		 crypto_code_derive(enum crypto_purpose purpose, struct str secret,
+		    char out[CRYPTO_CODE_TEXT + 1]);
+/*
  * Normalises what a person typed (case, spaces, hyphens; O->0, I/L->1) into
  * the 16 canonical characters; false if it cannot be a code.
  */

@@ -45,7 +45,20 @@ struct http_req {
 	struct str	 raw_body;
 	/* set by the parser when a field is malformed: which one, for the 400 page */
 	struct str	 bad_field;
+	/* raw CGI values as fcgi.c read them (bounded by limits.h) */
+	struct str	 raw_query;
+	struct str	 raw_cookie;
+	bool		 body_too_big;	/* CONTENT_LENGTH over max_body: not read */
+	bool		 body_short;	/* fewer bytes than CONTENT_LENGTH arrived (T-03) */
 };
+
+/*
+ * Fills method, segs, query and cookies from the raw values fcgi.c set.
+ * PCS_EINPUT for a malformed path or query, PCS_ETOOBIG past a limit.
+ */
+enum pcs_err	 http_parse_request(struct arena *a, struct http_req *r) PCS_MUST;
+/* True when the Content-Type is application/x-www-form-urlencoded (UTF-8 or no charset). */
+bool		 http_is_urlencoded(const struct http_req *r);
 
 /*
  * Decodes an application/x-www-form-urlencoded string into f.  Every name

@@ -12,5 +12,7 @@ struct refdata_file {
 
 /* Terminated by an entry whose name is NULL. */
 extern const struct refdata_file refdata_files[];
+/* sql/migrations/NNNN_*.sql in order, name without ".sql". */
+extern const struct refdata_file migration_files[];
 
 #endif

@@ -298,7 +298,19 @@ date_format(int64_t days, char out[11])
 	unsigned m, d;
 
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, 11, "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
+	if (y < 0 || y > 9999)
+		y = 0;
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10 % 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10 % 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = '\0';
 }
 
 int64_t

@@ -1,0 +1,330 @@
+/*
+ * serve.c: the supervisor and the worker's life.  Trusts its configuration
+ * file; nothing from the network reaches this file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "args.h"
+#include "cmd.h"
+#include "conf.h"
+#include "crypto.h"
+#include "fcgi.h"
+#include "form.h"
+#include "log.h"
+#include "ref.h"
+#include "route.h"
+#include "serve.h"
+
+#define SERVE_DRAIN_SECONDS	10	/* SIGTERM: then SIGKILL what is left */
+#define SERVE_BACKLOG		64	/* short: a full server answers fast (issue 8) */
+
+static volatile sig_atomic_t got_term, got_hup, got_chld;
+static volatile sig_atomic_t worker_stop;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+}
+
+static void
+on_worker_term(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+static void
+set_handler(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: a signal must end a blocked accept */
+	sigaction(sig, &sa, NULL);
+}
+
+/* Creates the listening socket: mode 0660, group of its directory (toolchain.md 2). */
+static int
+open_socket(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat dst;
+	char dir[PCS_PATH_MAX];
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "pcsurvey serve: socket path too long: %s\n", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    chmod(path, 0660) != 0 || listen(fd, SERVE_BACKLOG) != 0) {
+		fprintf(stderr, "pcsurvey serve: cannot listen on %s: %s\n", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (stat(dirname(dir), &dst) == 0 && chown(path, (uid_t)-1, dst.st_gid) != 0)
+		log_event(LOG_WARN, "socket_chown_failed", "errno=%d", errno);
+	return fd;
+}
+
+static void
+worker_main(int fd, const struct conf *conf, const struct formset *forms)
+{
+	struct app app = { .conf = conf, .forms = forms };
+
+	set_handler(SIGTERM, on_worker_term);
+	set_handler(SIGINT, on_worker_term);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	if ((app.store = store_new(conf->database)) == NULL)
+		_exit(1);
+	if (fcgi_init() != 0)
+		_exit(1);
+	log_event(LOG_INFO, "worker_start", NULL);
+	fcgi_worker_run(fd, conf->max_body, &worker_stop, route_dispatch, &app);
+	store_free(app.store);
+	log_event(LOG_INFO, "worker_stop", NULL);
+	exit(0);
+}
+
+struct pool {
+	pid_t	pids[PCS_WORKERS_MAX];
+	int	n;
+};
+
+static pid_t
+spawn(int fd, const struct conf *conf, const struct formset *forms)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		worker_main(fd, conf, forms);
+	if (pid < 0)
+		log_event(LOG_ERROR, "fork_failed", "errno=%d", errno);
+	return pid;
+}
+
+/* Sends SIGTERM to every worker and waits up to the drain time, then kills. */
+static void
+pool_drain(struct pool *p)
+{
+	time_t deadline = time(NULL) + SERVE_DRAIN_SECONDS;
+	int left;
+
+	for (int i = 0; i < p->n; i++)
+		if (p->pids[i] > 0)
+			kill(p->pids[i], SIGTERM);
+	do {
+		left = 0;
+		for (int i = 0; i < p->n; i++) {
+			if (p->pids[i] <= 0)
+				continue;
+			if (waitpid(p->pids[i], NULL, WNOHANG) == p->pids[i])
+				p->pids[i] = 0;
+			else {
+				left++;
+				kill(p->pids[i], SIGTERM);	/* again: it may have missed one in a race */
+			}
+		}
+		if (left)
+			usleep(50 * 1000);
+	} while (left && time(NULL) < deadline);
+	for (int i = 0; i < p->n; i++)
+		if (p->pids[i] > 0) {
+			kill(p->pids[i], SIGKILL);
+			waitpid(p->pids[i], NULL, 0);
+			p->pids[i] = 0;
+		}
+}
+
+static void
+pool_start(struct pool *p, int fd, const struct conf *conf, const struct formset *forms)
+{
+	for (int i = 0; i < p->n; i++)
+		p->pids[i] = spawn(fd, conf, forms);
+}
+
+/* Reaps dead workers and starts their replacements. */
+static void
+pool_reap(struct pool *p, int fd, const struct conf *conf, const struct formset *forms)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < p->n; i++) {
+			if (p->pids[i] != pid)
+				continue;
+			log_event(LOG_WARN, "worker_died", "status=%d signal=%d",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			p->pids[i] = spawn(fd, conf, forms);
+		}
+	}
+}
+
+static void
+load_forms(const struct conf *conf, struct formset *fs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *report = open_memstream(&text, &len);
+	size_t refused;
+
+	refused = formset_load(conf->forms_dir, fs, report ? report : stderr);
+	if (report)
+		fclose(report);
+	if (text && len) {
+		/* forms.md: a refused form is reported, the others keep serving */
+		char *line, *save = NULL;
+
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			fprintf(stderr, "form refused: %s\n", line);
+	}
+	free(text);
+	log_event(LOG_INFO, "forms_loaded", "count=%zu refused=%zu", fs->n, refused);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: pcsurvey serve [--config FILE] [--socket PATH] [--workers N]\n");
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	const char *config = NULL, *sock = NULL, *nworkers = NULL, *helpf = NULL;
+	const struct arg_spec specs[] = {
+		{ "config", true, &config },
+		{ "socket", true, &sock },
+		{ "workers", true, &nworkers },
+		{ "help", false, &helpf },
+		{ NULL, false, NULL },
+	};
+	struct conf conf;
+	struct formset forms = { NULL, 0 };
+	struct pool pool = { .n = 0 };
+	struct rlimit nocore = { 0, 0 };
+	const char *ops[1];
+	char msg[1024];
+	long workers = 0;
+	int nops, fd;
+	sigset_t mask, old;
+
+	if (!args_parse(argc, argv, specs, ops, 0, &nops)) {
+		usage();
+		return 2;
+	}
+	if (helpf) {
+		usage();
+		return 0;
+	}
+	if (nworkers) {
+		workers = strtol(nworkers, NULL, 10);
+		if (workers < 1 || workers > PCS_WORKERS_MAX) {
+			usage();
+			return 2;
+		}
+	}
+	if (conf_load(&conf, config, msg, sizeof(msg)) != PCS_OK) {
+		fprintf(stderr, "pcsurvey serve: %s\n", msg);
+		return 1;
+	}
+	if (sock)
+		snprintf(conf.socket, sizeof(conf.socket), "%s", sock);
+	if (workers)
+		conf.workers = (int)workers;
+	log_set_level(conf.log_level);
+	/* privacy.md: no identifier in a core dump, so there are no core dumps */
+	setrlimit(RLIMIT_CORE, &nocore);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (!crypto_init()) {
+		fprintf(stderr, "pcsurvey serve: libsodium failed to start\n");
+		return 1;
+	}
+	if (crypto_load_keys(conf.keys_dir, msg, sizeof(msg)) != PCS_OK) {
+		fprintf(stderr, "pcsurvey serve: refusing to start: %s\n", msg);
+		return 1;
+	}
+	if (ref_load() != PCS_OK) {
+		fprintf(stderr, "pcsurvey serve: reference data is damaged (rebuild)\n");
+		return 1;
+	}
+	load_forms(&conf, &forms);
+	if ((fd = open_socket(conf.socket)) < 0)
+		return 1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	set_handler(SIGTERM, on_signal);
+	set_handler(SIGINT, on_signal);
+	set_handler(SIGHUP, on_signal);
+	set_handler(SIGCHLD, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	pool.n = conf.workers;
+	pool_start(&pool, fd, &conf, &forms);
+	log_event(LOG_INFO, "serve_start", "workers=%d", pool.n);
+	while (!got_term) {
+		sigsuspend(&old);	/* atomically unblock and wait: no lost signal */
+		if (got_chld) {
+			got_chld = 0;
+			if (!got_term)
+				pool_reap(&pool, fd, &conf, &forms);
+		}
+		if (got_hup && !got_term) {
+			struct formset fresh = { NULL, 0 };
+
+			got_hup = 0;
+			load_forms(&conf, &fresh);
+			pool_drain(&pool);	/* old workers finish their requests */
+			formset_release(&forms);
+			forms = fresh;
+			pool_start(&pool, fd, &conf, &forms);
+			log_event(LOG_INFO, "reload", "forms=%zu", forms.n);
+		}
+	}
+	log_event(LOG_INFO, "serve_drain", NULL);
+	pool_drain(&pool);
+	close(fd);
+	unlink(conf.socket);
+	formset_release(&forms);
+	log_event(LOG_INFO, "serve_stop", NULL);
+	return 0;
+}

@@ -1,0 +1,564 @@
+/*
+ * store.c: the only includer of libpq-fe.h.  All SQL of the server is in
+ * the stmts[] table below, prepared on each new connection (T-32); values
+ * travel out of line.  PQerrorMessage() is never logged (its DETAIL can
+ * quote a value): only the SQLSTATE and the statement name.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "ref.h"
+#include "refdata.h"
+#include "store.h"
+
+enum stmt {
+	STMT_SCHEMA_VERSION,
+	STMT_DRAFT_INSERT,
+	STMT_DRAFT_GET,
+	STMT_DRAFT_UPDATE,
+	STMT_DRAFT_DELETE,
+	STMT_INVITE_USE,
+	STMT_RESPONSE_INSERT,
+	STMT_RESPONSE_EXISTS,
+	STMT_WITHDRAW,
+	STMT__MAX
+};
+
+static const struct {
+	const char	*name;
+	const char	*sql;
+	int		 nparams;
+} stmts[] = {
+	[STMT_SCHEMA_VERSION] = { "schema_version",
+	    "SELECT coalesce(max(version), 0) FROM pcs.schema_migrations", 0 },
+	[STMT_DRAFT_INSERT] = { "draft_insert",
+	    "INSERT INTO pcs.draft (id_hash, form_id, expires, box) "
+	    "VALUES ($1, $2, $3::date, $4)", 4 },
+	[STMT_DRAFT_GET] = { "draft_get",
+	    "SELECT box FROM pcs.draft WHERE id_hash = $1 AND form_id = $2 "
+	    "AND expires >= $3::date", 3 },
+	[STMT_DRAFT_UPDATE] = { "draft_update",
+	    "UPDATE pcs.draft SET box = $2, expires = $3::date WHERE id_hash = $1", 3 },
+	[STMT_DRAFT_DELETE] = { "draft_delete",
+	    "DELETE FROM pcs.draft WHERE id_hash = $1", 1 },
+	[STMT_INVITE_USE] = { "invite_use",
+	    "UPDATE pcs.invitation SET used = true WHERE code_hash = $1 AND NOT used", 1 },
+	[STMT_RESPONSE_INSERT] = { "response_insert",
+	    "INSERT INTO pcs.response (rid, form_id, form_version, submitted, "
+	    "receipt_hash, pseudonym, icb, region, role, staff_group, org_type, answers) "
+	    "VALUES ($1, $2, $3::integer, $4::date, $5, $6, $7, $8, $9, $10, $11, $12::jsonb) "
+	    "ON CONFLICT (receipt_hash) DO NOTHING", 12 },
+	[STMT_RESPONSE_EXISTS] = { "response_exists",
+	    "SELECT 1 FROM pcs.response WHERE receipt_hash = $1", 1 },
+	[STMT_WITHDRAW] = { "withdraw",
+	    "DELETE FROM pcs.response WHERE receipt_hash = $1", 1 },
+};
+_Static_assert(sizeof(stmts) / sizeof(stmts[0]) == STMT__MAX, "stmts[]");
+
+struct store {
+	char	*conninfo;
+	PGconn	*conn;
+};
+
+struct store *
+store_new(const char *conninfo)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (st == NULL || (st->conninfo = strdup(conninfo)) == NULL) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_free(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->conn)
+		PQfinish(st->conn);
+	free(st->conninfo);
+	free(st);
+}
+
+int
+store_expected_version(void)
+{
+	int n = 0;
+
+	while (migration_files[n].name)
+		n++;
+	return n;
+}
+
+static PGconn *
+connect_db(const char *conninfo)
+{
+	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
+	const char *vals[] = { conninfo, "3", "pcsurvey", NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PGresult *res;
+
+	if (c == NULL)
+		return NULL;
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		return NULL;
+	}
+	/* style: an empty search_path, so every name must be schema-qualified */
+	res = PQexec(c, "SELECT pg_catalog.set_config('search_path', '', false)");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(res);
+	return c;
+}
+
+/* Connects and prepares if needed. */
+static enum pcs_err
+store_ensure(struct store *st)
+{
+	if (st->conn && PQstatus(st->conn) == CONNECTION_OK)
+		return PCS_OK;
+	if (st->conn) {
+		PQfinish(st->conn);
+		st->conn = NULL;
+	}
+	if ((st->conn = connect_db(st->conninfo)) == NULL) {
+		log_event(LOG_WARN, "db_connect_failed", NULL);
+		return PCS_EDBDOWN;
+	}
+	for (int i = 0; i < STMT__MAX; i++) {
+		PGresult *res = PQprepare(st->conn, stmts[i].name, stmts[i].sql,
+		    stmts[i].nparams, NULL);
+		ExecStatusType s = PQresultStatus(res);
+
+		PQclear(res);
+		if (s != PGRES_COMMAND_OK) {
+			log_event(LOG_ERROR, "db_prepare_failed", "stmt=%s", stmts[i].name);
+			PQfinish(st->conn);
+			st->conn = NULL;
+			return PCS_EDBDOWN;
+		}
+	}
+	log_event(LOG_INFO, "db_connected", NULL);
+	return PCS_OK;
+}
+
+/* Classifies a failed result: lost connection, unique violation, or a bug. */
+static enum pcs_err
+store_fail(struct store *st, PGresult *res, enum stmt s)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
+	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK ||
+	    (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0))) {
+		log_event(LOG_WARN, "db_down", "stmt=%s sqlstate=%s", stmts[s].name,
+		    state ? state : "none");
+		if (st->conn)
+			PQfinish(st->conn);
+		st->conn = NULL;
+		return PCS_EDBDOWN;
+	}
+	if (state && strcmp(state, "23505") == 0)
+		return PCS_ECONFLICT;
+	log_event(LOG_ERROR, "db_error", "stmt=%s sqlstate=%s constraint=%s",
+	    stmts[s].name, state ? state : "none", cons ? cons : "none");
+	return PCS_EINTERNAL;
+}
+
+/* Runs a prepared statement; *out is the result (PQclear it) on PCS_OK. */
+static enum pcs_err
+run(struct store *st, enum stmt s, const char *const *vals, const int *lens,
+    const int *fmts, PGresult **out)
+{
+	PGresult *res;
+	ExecStatusType rs;
+	enum pcs_err err;
+
+	*out = NULL;
+	if ((err = store_ensure(st)) != PCS_OK)
+		return err;
+	res = PQexecPrepared(st->conn, stmts[s].name, stmts[s].nparams, vals, lens,
+	    fmts, 0);
+	rs = PQresultStatus(res);
+	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+		err = store_fail(st, res, s);
+		PQclear(res);
+		return err;
+	}
+	*out = res;
+	return PCS_OK;
+}
+
+/* Fixed text only (BEGIN, COMMIT, ROLLBACK). */
+static enum pcs_err
+run_fixed(struct store *st, const char *sql)
+{
+	PGresult *res = PQexec(st->conn, sql);
+	enum pcs_err err = PCS_OK;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		err = store_fail(st, res, STMT__MAX - 1);
+	PQclear(res);
+	return err;
+}
+
+enum pcs_err
+store_schema_version(struct store *st, int *version)
+{
+	PGresult *res;
+	enum pcs_err err = run(st, STMT_SCHEMA_VERSION, NULL, NULL, NULL, &res);
+
+	if (err != PCS_OK)
+		return err;
+	*version = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
+	PQclear(res);
+	return PCS_OK;
+}
+
+enum pcs_err
+store_draft_insert(struct store *st, const uint8_t id[STORE_HASH_BYTES],
+    const char *form_id, int64_t expires, const uint8_t *box, size_t len)
+{
+	char day[11];
+	const char *vals[4] = { (const char *)id, form_id, day, (const char *)box };
+	int lens[4] = { STORE_HASH_BYTES, 0, 0, (int)len }, fmts[4] = { 1, 0, 0, 1 };
+	PGresult *res;
+	enum pcs_err err;
+
+	date_format(expires, day);
+	err = run(st, STMT_DRAFT_INSERT, vals, lens, fmts, &res);
+	PQclear(res);
+	return err;
+}
+
+enum pcs_err
+store_draft_get(struct store *st, struct arena *a, const uint8_t id[STORE_HASH_BYTES],
+    const char *form_id, int64_t today, uint8_t **box, size_t *len)
+{
+	char day[11];
+	const char *vals[3] = { (const char *)id, form_id, day };
+	int lens[3] = { STORE_HASH_BYTES, 0, 0 }, fmts[3] = { 1, 0, 0 };
+	PGresult *res;
+	enum pcs_err err;
+
+	date_format(today, day);
+	if ((err = run(st, STMT_DRAFT_GET, vals, lens, fmts, &res)) != PCS_OK)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return PCS_ENOTFOUND;
+	}
+	/* binary result would need PQexecPrepared(..., 1): bytea comes as \x hex text */
+	{
+		size_t n;
+		unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &n);
+
+		PQclear(res);
+		if (raw == NULL)
+			return PCS_ENOMEM;
+		if ((*box = arena_alloc(a, n ? n : 1)) == NULL) {
+			PQfreemem(raw);
+			return PCS_ENOMEM;
+		}
+		memcpy(*box, raw, n);
+		*len = n;
+		PQfreemem(raw);
+	}
+	return PCS_OK;
+}
+
+enum pcs_err
+store_draft_update(struct store *st, const uint8_t id[STORE_HASH_BYTES], int64_t expires,
+    const uint8_t *box, size_t len)
+{
+	char day[11];
+	const char *vals[3] = { (const char *)id, (const char *)box, day };
+	int lens[3] = { STORE_HASH_BYTES, (int)len, 0 }, fmts[3] = { 1, 1, 0 };
+	PGresult *res;
+	enum pcs_err err;
+
+	date_format(expires, day);
+	err = run(st, STMT_DRAFT_UPDATE, vals, lens, fmts, &res);
+	if (err == PCS_OK && atoi(PQcmdTuples(res)) != 1)
+		err = PCS_ENOTFOUND;
+	PQclear(res);
+	return err;
+}
+
+static enum pcs_err
+submit_in_tx(struct store *st, const struct response_row *r, enum store_submit_result *out)
+{
+	char day[11], version[16];
+	const char *vals[12];
+	int lens[12] = { 0 }, fmts[12] = { 0 };
+	PGresult *res;
+	enum pcs_err err;
+	int n;
+
+	if (r->invite_hash) {
+		const char *iv[1] = { (const char *)r->invite_hash };
+		int il[1] = { STORE_HASH_BYTES }, ifm[1] = { 1 };
+
+		if ((err = run(st, STMT_INVITE_USE, iv, il, ifm, &res)) != PCS_OK)
+			return err;
+		n = atoi(PQcmdTuples(res));
+		PQclear(res);
+		if (n != 1) {
+			*out = SUBMIT_INVITE_USED;
+			return PCS_OK;
+		}
+	}
+	date_format(r->submitted, day);
+	snprintf(version, sizeof(version), "%d", r->form_version);
+	vals[0] = (const char *)r->rid; lens[0] = STORE_RID_BYTES; fmts[0] = 1;
+	vals[1] = r->form_id;
+	vals[2] = version;
+	vals[3] = day;
+	vals[4] = (const char *)r->receipt_hash; lens[4] = STORE_HASH_BYTES; fmts[4] = 1;
+	vals[5] = (const char *)r->pseudonym; lens[5] = STORE_HASH_BYTES; fmts[5] = 1;
+	vals[6] = r->dims[DIM_ICB];
+	vals[7] = r->dims[DIM_REGION];
+	vals[8] = r->dims[DIM_ROLE];
+	vals[9] = r->dims[DIM_STAFF_GROUP];
+	vals[10] = r->dims[DIM_ORG_TYPE];
+	vals[11] = r->answers.p;
+	err = run(st, STMT_RESPONSE_INSERT, vals, lens, fmts, &res);
+	if (err == PCS_ECONFLICT) {		/* UNIQUE (form_id, pseudonym) */
+		*out = SUBMIT_DUPLICATE_PERSON;
+		return PCS_OK;
+	}
+	if (err != PCS_OK)
+		return err;
+	n = atoi(PQcmdTuples(res));
+	PQclear(res);
+	*out = n == 1 ? SUBMIT_STORED : SUBMIT_ALREADY;
+	if (*out == SUBMIT_ALREADY && r->invite_hash) {
+		/* idempotent retry: the invitation was used by this very response */
+	}
+	if (r->draft_id) {
+		const char *dv[1] = { (const char *)r->draft_id };
+		int dl[1] = { STORE_HASH_BYTES }, df[1] = { 1 };
+
+		if ((err = run(st, STMT_DRAFT_DELETE, dv, dl, df, &res)) != PCS_OK)
+			return err;
+		PQclear(res);
+	}
+	return PCS_OK;
+}
+
+enum pcs_err
+store_submit(struct store *st, const struct response_row *r, enum store_submit_result *out)
+{
+	enum pcs_err err;
+
+	if ((err = store_ensure(st)) != PCS_OK)
+		return err;
+	if ((err = run_fixed(st, "BEGIN")) != PCS_OK)
+		return err;
+	err = submit_in_tx(st, r, out);
+	if (err == PCS_OK && *out == SUBMIT_STORED)
+		err = run_fixed(st, "COMMIT");
+	else if (st->conn) {
+		/* nothing to keep: a refused or repeated submission changes nothing */
+		PGresult *res = PQexec(st->conn, "ROLLBACK");
+
+		PQclear(res);
+	}
+	return err;
+}
+
+enum pcs_err
+store_response_exists(struct store *st, const uint8_t receipt[STORE_HASH_BYTES], bool *exists)
+{
+	const char *vals[1] = { (const char *)receipt };
+	int lens[1] = { STORE_HASH_BYTES }, fmts[1] = { 1 };
+	PGresult *res;
+	enum pcs_err err;
+
+	if ((err = run(st, STMT_RESPONSE_EXISTS, vals, lens, fmts, &res)) != PCS_OK)
+		return err;
+	*exists = PQntuples(res) == 1;
+	PQclear(res);
+	return PCS_OK;
+}
+
+enum pcs_err
+store_withdraw(struct store *st, const uint8_t receipt[STORE_HASH_BYTES], bool *deleted)
+{
+	const char *vals[1] = { (const char *)receipt };
+	int lens[1] = { STORE_HASH_BYTES }, fmts[1] = { 1 };
+	PGresult *res;
+	enum pcs_err err;
+
+	if ((err = run(st, STMT_WITHDRAW, vals, lens, fmts, &res)) != PCS_OK)
+		return err;
+	*deleted = atoi(PQcmdTuples(res)) >= 1;
+	PQclear(res);
+	return PCS_OK;
+}
+
+/* ---- migrate ---------------------------------------------------------- */
+
+static int
+exec_params(PGconn *c, const char *sql, int n, const char *const *vals, char *msg,
+    size_t msglen)
+{
+	PGresult *res = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+	ExecStatusType s = PQresultStatus(res);
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int
+load_reference(PGconn *c, char *msg, size_t msglen)
+{
+	static const struct {
+		enum ref_list	 list;
+		const char	*sql;
+	} upserts[] = {
+		{ REF_REGIONS, "INSERT INTO pcs.region (code, ons_code, name) VALUES ($1, $2, $3) "
+		    "ON CONFLICT (code) DO UPDATE SET ons_code = $2, name = $3" },
+		{ REF_ICBS, "INSERT INTO pcs.icb (code, ons_code, name, short_name, region_code, "
+		    "valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6::date, $7::date) "
+		    "ON CONFLICT (code) DO UPDATE SET ons_code = $2, name = $3, short_name = $4, "
+		    "region_code = $5, valid_from = $6::date, valid_to = $7::date" },
+		{ REF_STAFF_GROUPS, "INSERT INTO pcs.staff_group (code, label) VALUES ($1, $2) "
+		    "ON CONFLICT (code) DO UPDATE SET label = $2" },
+		{ REF_STAFF_ROLES, "INSERT INTO pcs.staff_role (code, label, staff_group) "
+		    "VALUES ($1, $2, $3) ON CONFLICT (code) DO UPDATE SET label = $2, staff_group = $3" },
+		{ REF_ORG_TYPES, "INSERT INTO pcs.org_type (code, label) VALUES ($1, $2) "
+		    "ON CONFLICT (code) DO UPDATE SET label = $2" },
+	};
+
+	for (size_t u = 0; u < sizeof(upserts) / sizeof(upserts[0]); u++) {
+		const struct ref_table *t = ref_table(upserts[u].list);
+
+		for (size_t i = 0; i < t->n; i++) {
+			const struct ref_entry *e = &t->v[i];
+			char from[11] = "", to[11] = "";
+			const char *v[7];
+			int n;
+
+			if (e->valid_from != INT64_MIN)
+				date_format(e->valid_from, from);
+			if (e->valid_to != INT64_MAX)
+				date_format(e->valid_to, to);
+			switch (upserts[u].list) {
+			case REF_REGIONS:
+				v[0] = e->code; v[1] = e->ons_code; v[2] = e->full_name; n = 3;
+				break;
+			case REF_ICBS:
+				v[0] = e->code; v[1] = e->ons_code; v[2] = e->full_name;
+				v[3] = e->label; v[4] = e->parent;
+				v[5] = from[0] ? from : NULL; v[6] = to[0] ? to : NULL; n = 7;
+				break;
+			case REF_STAFF_ROLES:
+				v[0] = e->code; v[1] = e->label; v[2] = e->parent; n = 3;
+				break;
+			case REF_STAFF_GROUPS:
+			case REF_ORG_TYPES:
+			case REF__MAX:
+			default:
+				v[0] = e->code; v[1] = e->label; n = 2;
+				break;
+			}
+			if (exec_params(c, upserts[u].sql, n, v, msg, msglen) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+enum pcs_err
+store_migrate(const char *conninfo, int *applied, char *msg, size_t msglen)
+{
+	PGconn *c = NULL;
+	PGresult *res = NULL;
+	enum pcs_err err = PCS_EDBDOWN;
+	int have = 0;
+
+	*applied = 0;
+	if ((c = connect_db(conninfo)) == NULL) {
+		snprintf(msg, msglen, "cannot connect to the database (check `database` in "
+		    "the configuration and that PostgreSQL is running)");
+		goto out;
+	}
+	err = PCS_EINTERNAL;
+	res = PQexec(c, "CREATE SCHEMA IF NOT EXISTS pcs; "
+	    "CREATE TABLE IF NOT EXISTS pcs.schema_migrations (version integer PRIMARY KEY, "
+	    "name text NOT NULL, applied_on date NOT NULL DEFAULT CURRENT_DATE)");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
+		goto out;
+	}
+	PQclear(res);
+	res = PQexec(c, "SELECT coalesce(max(version), 0) FROM pcs.schema_migrations");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto out;
+	have = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	res = NULL;
+	for (int i = have; migration_files[i].name; i++) {
+		char ver[16];
+		const char *v[2] = { ver, migration_files[i].name };
+
+		snprintf(ver, sizeof(ver), "%d", i + 1);
+		res = PQexec(c, "BEGIN");
+		PQclear(res);
+		/*
+		 * A migration is our own trusted SQL compiled into the binary:
+		 * several statements, no parameters, so PQexec is the right call.
+		 */
+		res = PQexec(c, migration_files[i].data);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			snprintf(msg, msglen, "migration %s failed: %s", migration_files[i].name,
+			    PQresultErrorMessage(res));
+			PQclear(res);
+			res = PQexec(c, "ROLLBACK");
+			goto out;
+		}
+		PQclear(res);
+		res = NULL;
+		if (exec_params(c, "INSERT INTO pcs.schema_migrations (version, name) "
+		    "VALUES ($1::integer, $2)", 2, v, msg, msglen) != 0)
+			goto out;
+		res = PQexec(c, "COMMIT");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto out;
+		PQclear(res);
+		res = NULL;
+		(*applied)++;
+	}
+	res = PQexec(c, "BEGIN");
+	PQclear(res);
+	res = NULL;
+	if (load_reference(c, msg, msglen) != 0) {
+		res = PQexec(c, "ROLLBACK");
+		goto out;
+	}
+	res = PQexec(c, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		goto out;
+	err = PCS_OK;
+out:
+	PQclear(res);
+	if (c)
+		PQfinish(c);
+	return err;
+}

@@ -1,0 +1,86 @@
+/*
+ * store.h: everything that touches PostgreSQL (store.c is the only includer
+ * of libpq-fe.h).  One connection per worker, statements prepared on every
+ * (re)connect, schema-qualified SQL with out-of-line parameters only.  A
+ * lost connection gives PCS_EDBDOWN and is retried on the next call.
+ */
+#ifndef PCS_STORE_H
+#define PCS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "err.h"
+#include "form.h"
+#include "str.h"
+
+#define STORE_HASH_BYTES	32
+#define STORE_RID_BYTES		16
+
+struct store;
+
+/* Makes a handle; connects lazily.  NULL only when out of memory. */
+struct store	*store_new(const char *conninfo);
+void		 store_free(struct store *st);
+
+/* Highest applied migration, or PCS_EDBDOWN. */
+enum pcs_err	 store_schema_version(struct store *st, int *version) PCS_MUST;
+/* Number of migrations compiled into this binary. */
+int		 store_expected_version(void);
+
+enum pcs_err	 store_draft_insert(struct store *st, const uint8_t id[STORE_HASH_BYTES],
+		    const char *form_id, int64_t expires, const uint8_t *box, size_t len) PCS_MUST;
+/*
+ * Reads the draft id of form_id not expired on today.  *box points into the
+ * arena.  PCS_ENOTFOUND when there is none.
+ */
+enum pcs_err	 store_draft_get(struct store *st, struct arena *a,
+		    const uint8_t id[STORE_HASH_BYTES], const char *form_id, int64_t today,
+		    uint8_t **box, size_t *len) PCS_MUST;
+enum pcs_err	 store_draft_update(struct store *st, const uint8_t id[STORE_HASH_BYTES],
+		    int64_t expires, const uint8_t *box, size_t len) PCS_MUST;
+
+struct response_row {
+	uint8_t		 rid[STORE_RID_BYTES];
+	const char	*form_id;
+	int		 form_version;
+	int64_t		 submitted;		/* day, already truncated to the form's precision */
+	uint8_t		 receipt_hash[STORE_HASH_BYTES];
+	const uint8_t	*pseudonym;		/* STORE_HASH_BYTES or NULL */
+	const char	*dims[DIM__MAX];	/* codes or NULL; [DIM_NONE] unused */
+	struct str	 answers;		/* JSON object */
+	const uint8_t	*invite_hash;		/* STORE_HASH_BYTES or NULL */
+	const uint8_t	*draft_id;		/* draft to delete, or NULL */
+};
+
+enum store_submit_result {
+	SUBMIT_STORED,		/* committed */
+	SUBMIT_ALREADY,		/* this receipt was stored before: idempotent */
+	SUBMIT_DUPLICATE_PERSON,/* one_per_person: pseudonym already used */
+	SUBMIT_INVITE_USED,	/* the invitation was used by another response */
+};
+
+/*
+ * In one transaction: marks the invitation used, inserts the response and
+ * deletes the draft; commits before returning PCS_OK (http-api.md: a
+ * submission is acknowledged only after its transaction committed).
+ */
+enum pcs_err	 store_submit(struct store *st, const struct response_row *r,
+		    enum store_submit_result *out) PCS_MUST;
+/* Whether a response with this receipt hash exists. */
+enum pcs_err	 store_response_exists(struct store *st,
+		    const uint8_t receipt[STORE_HASH_BYTES], bool *exists) PCS_MUST;
+/* Deletes the response with this receipt hash (privacy.md: Withdrawal). */
+enum pcs_err	 store_withdraw(struct store *st, const uint8_t receipt[STORE_HASH_BYTES],
+		    bool *deleted) PCS_MUST;
+
+/*
+ * `pcsurvey migrate`: applies the compiled-in migrations not yet recorded in
+ * pcs.schema_migrations, each in its own transaction, then loads the
+ * reference lists.  Messages go to msg.
+ */
+enum pcs_err	 store_migrate(const char *conninfo, int *applied, char *msg, size_t msglen) PCS_MUST;
+
+#endif
