@@ -35,6 +35,7 @@
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 static volatile sig_atomic_t worker_stop;
+static ino_t socket_ino;	/* ours, so a successor's socket is never removed */
 
 static void
 on_signal(int sig)
@@ -92,6 +93,8 @@ open_socket(const char *path)
 		close(fd);
 		return -1;
 	}
+	if (stat(path, &dst) == 0)
+		socket_ino = dst.st_ino;
 	snprintf(dir, sizeof(dir), "%s", path);
 	if (stat(dirname(dir), &dst) == 0 && chown(path, (uid_t)-1, dst.st_gid) != 0)
 		log_event(LOG_WARN, "socket_chown_failed", "errno=%d", errno);
@@ -102,11 +105,15 @@ static void
 worker_main(int fd, const struct conf *conf, const struct formset *forms)
 {
 	struct app app = { .conf = conf, .forms = forms };
+	sigset_t none;
 
 	set_handler(SIGTERM, on_worker_term);
 	set_handler(SIGINT, on_worker_term);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
+	/* the supervisor blocks these around sigsuspend; a worker must receive them */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if ((app.store = store_new(conf->database)) == NULL)
 		_exit(1);
 	if (fcgi_init() != 0)
@@ -323,7 +330,12 @@ cmd_serve(int argc, char **argv)
 	log_event(LOG_INFO, "serve_drain", NULL);
 	pool_drain(&pool);
 	close(fd);
-	unlink(conf.socket);
+	{
+		struct stat st;
+
+		if (stat(conf.socket, &st) == 0 && st.st_ino == socket_ino)
+			unlink(conf.socket);
+	}
 	formset_release(&forms);
 	log_event(LOG_INFO, "serve_stop", NULL);
 	return 0;

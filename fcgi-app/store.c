@@ -111,7 +111,8 @@ connect_db(const char *conninfo)
 		return NULL;
 	}
 	/* style: an empty search_path, so every name must be schema-qualified */
-	res = PQexec(c, "SELECT pg_catalog.set_config('search_path', '', false)");
+	res = PQexec(c, "SELECT pg_catalog.set_config('search_path', '', false), "
+	    "pg_catalog.set_config('client_min_messages', 'warning', false)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
 		PQfinish(c);
