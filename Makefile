@@ -37,10 +37,11 @@ $(BIN): $(B)/main.o $(B)/libpcs.a
 	$(CC) $(OPT) $(LDHARD) -o $@ $^ $(LDLIBS_PCS)
 
 $(B)/libpcs.a: $(OBJ)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(B)/%.o: fcgi-app/%.c $(wildcard fcgi-app/*.h) | $(B)
-	$(CC) $(CFLAGS_PCS) $(OPT) -iquote fcgi-app -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_PCS) $(OPT) -iquote fcgi-app -c -o $@ $<
 
 $(B)/refdata.c: fcgi-app/gen-refdata.sh $(REFCSV) | $(B)
 	sh fcgi-app/gen-refdata.sh $(REFCSV) > $@.tmp && mv $@.tmp $@
@@ -69,13 +70,13 @@ check-unit: unit
 	sh tests/run-unit.sh $(UNIT)
 
 run:
-	sh deploy/dev-stack.sh run
+	bash deploy/dev-stack.sh run
 
 stop:
-	sh deploy/dev-stack.sh stop
+	bash deploy/dev-stack.sh stop
 
 test:
-	sh tests/run-all.sh
+	bash tests/run-all.sh
 
 bench:
 	sh deploy/dev-stack.sh bench

@@ -12,5 +12,6 @@ int	cmd_check(int argc, char **argv);
 int	cmd_migrate(int argc, char **argv);
 int	cmd_keygen(int argc, char **argv);
 int	cmd_decrypt(int argc, char **argv);
+int	cmd_invite(int argc, char **argv);
 
 #endif

@@ -91,6 +91,28 @@ forbid(struct ctx *c)
 	    "reload the page and try again.");
 }
 
+static bool
+hex_decode(struct str in, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char ch = in.p[2 * i + (size_t)k];
+
+			v <<= 4;
+			if (ch >= '0' && ch <= '9')
+				v |= ch - '0';
+			else if (ch >= 'a' && ch <= 'f')
+				v |= ch - 'a' + 10;
+			else
+				return false;
+		}
+		out[i] = (uint8_t)v;
+	}
+	return true;
+}
+
 /* ---- drafts ----------------------------------------------------------- */
 
 static bool
@@ -284,39 +306,43 @@ h_form_start_page(struct ctx *c)
 	page_start(&c->resp->body, c->form, csrf, !form_is_open(c->form, c->today), NULL);
 }
 
-void
-h_form_start(struct ctx *c)
+/*
+ * Creates an empty draft (remembering the invitation it was opened with),
+ * sets the cookie and sends the respondent to the first page.
+ */
+static void
+draft_create(struct ctx *c, const uint8_t *invite_hash)
 {
-	char context[PCS_FORM_ID_MAX + 16], code[CRYPTO_CODE_TEXT + 1];
-	uint8_t box[CRYPTO_DRAFT_OVERHEAD];
+	char code[CRYPTO_CODE_TEXT + 1], hex[2 * CRYPTO_HASH_BYTES + 1];
+	uint8_t *box;
 	struct draft d;
 	struct journey j;
 	struct fields none = { NULL, 0 };
+	struct buf plain;
 	enum pcs_err err;
 
-	snprintf(context, sizeof(context), "start:%s", c->form->id);
-	if (!csrf_public_ok(c, context)) {
-		forbid(c);
-		return;
-	}
-	if (c->form->access == ACCESS_INVITE) {
-		/* XXX: invitations (issue 4) are not built yet: no code can be valid */
-		char csrf[CSRF_HEX + 1];
-
-		csrf_public(context, c->today, csrf);
-		c->resp->status = 200;
-		page_start(&c->resp->body, c->form, csrf, false,
-		    "Enter the invitation code from your invitation email");
-		return;
-	}
 	crypto_code_new(code);
 	if (!draft_from_code(&d, str_cstr(code))) {
 		ctx_error(c, 500, "Sorry, there is a problem with the service", "Try again later.");
 		return;
 	}
-	crypto_draft_seal(str_cstr(d.token), "", 0, box);
+	buf_init(&plain, 256);
+	if (invite_hash) {
+		/* not a question id (ids start with a letter): kept until submit */
+		crypto_hex(invite_hash, CRYPTO_HASH_BYTES, hex);
+		buf_adds(&plain, "__invite=");
+		buf_adds(&plain, hex);
+	}
+	box = arena_alloc(c->arena, plain.len + CRYPTO_DRAFT_OVERHEAD);
+	if (box == NULL || plain.err) {
+		buf_release(&plain);
+		db_down(c);
+		return;
+	}
+	crypto_draft_seal(str_cstr(d.token), plain.p ? plain.p : "", plain.len, box);
 	err = store_draft_insert(c->app->store, d.id, c->form->id,
-	    c->today + c->app->conf->draft_days, box, sizeof(box));
+	    c->today + c->app->conf->draft_days, box, plain.len + CRYPTO_DRAFT_OVERHEAD);
+	buf_release(&plain);
 	if (err != PCS_OK) {
 		db_down(c);
 		return;
@@ -327,6 +353,92 @@ h_form_start(struct ctx *c)
 		return;
 	}
 	redirect_page(c, journey_next(c->form, &j, -1));
+}
+
+/* The keyed hash of an unused invitation code for form f; false if none. */
+static enum pcs_err
+invite_lookup(struct ctx *c, struct str code, uint8_t hash[CRYPTO_HASH_BYTES],
+    const struct form **f)
+{
+	char canon[CRYPTO_CODE_CHARS + 1], form_id[PCS_FORM_ID_MAX + 1] = "";
+	bool found = false;
+	enum pcs_err err;
+
+	*f = NULL;
+	if (!crypto_code_normalise(code, canon))
+		memset(canon, '0', CRYPTO_CODE_CHARS), canon[CRYPTO_CODE_CHARS] = '\0';
+	/* T-24: the same work for a malformed, unknown or used code */
+	crypto_keyed_hash(CP_INVITE, NULL, canon, CRYPTO_CODE_CHARS, hash);
+	err = store_invite_find(c->app->store, hash, form_id, sizeof(form_id), &found);
+	if (err == PCS_OK && found)
+		*f = formset_find(c->app->forms, str_cstr(form_id));
+	return err;
+}
+
+void
+h_form_start(struct ctx *c)
+{
+	char context[PCS_FORM_ID_MAX + 16], csrf[CSRF_HEX + 1];
+	uint8_t hash[CRYPTO_HASH_BYTES];
+	const struct form *f = NULL;
+	const struct str *code;
+	enum pcs_err err;
+
+	snprintf(context, sizeof(context), "start:%s", c->form->id);
+	if (!csrf_public_ok(c, context)) {
+		forbid(c);
+		return;
+	}
+	if (c->form->access != ACCESS_INVITE) {
+		draft_create(c, NULL);
+		return;
+	}
+	code = fields_get(&c->req->body, STR_LIT("code"));
+	if (code == NULL || code->len == 0 || code->len > 64) {
+		csrf_public(context, c->today, csrf);
+		page_start(&c->resp->body, c->form, csrf, false,
+		    "Enter the invitation code from your invitation");
+		return;
+	}
+	if ((err = invite_lookup(c, *code, hash, &f)) != PCS_OK) {
+		db_down(c);
+		return;
+	}
+	if (f != c->form) {
+		csrf_public(context, c->today, csrf);
+		page_start(&c->resp->body, c->form, csrf, false,
+		    "This invitation code is not valid or has already been used. Check the "
+		    "code in your invitation, like ABCD-EFGH-JKMN-PQRS");
+		return;
+	}
+	draft_create(c, hash);
+}
+
+/* GET /i/{code}: http-api.md; unknown and used codes get the same 404. */
+void
+h_invite_link(struct ctx *c)
+{
+	uint8_t hash[CRYPTO_HASH_BYTES];
+	const struct form *f = NULL;
+	enum pcs_err err;
+
+	c->resp->no_store = true;
+	if (c->params[0].len > 64 || (err = invite_lookup(c, c->params[0], hash, &f)) == PCS_OK) {
+		if (f == NULL || f->status == FS_DRAFT || f->access != ACCESS_INVITE) {
+			ctx_error(c, 404, "This invitation link is not valid",
+			    "It may have been used already. If you were sent a code, you can "
+			    "enter it on the survey's start page.");
+			return;
+		}
+		if (!form_is_open(f, c->today)) {
+			ctx_error(c, 410, "This survey is closed", "It is no longer taking responses.");
+			return;
+		}
+		c->form = f;
+		draft_create(c, hash);
+		return;
+	}
+	db_down(c);
 }
 
 static void
@@ -525,6 +637,30 @@ h_form_check(struct ctx *c)
 	page_check(&c->resp->body, c->form, &j.eff, j.qactive, j.pshown, csrf);
 }
 
+/* forms.md one_per_person: the message stands at the pseudonym question. */
+static void
+duplicate_person(struct ctx *c, const struct journey *j, const char *csrf)
+{
+	int qi = c->form->pseudonym_q;
+	const struct question *q;
+	struct valid_out v;
+	struct q_error e;
+
+	if (qi < 0) {
+		ctx_error(c, 409, "A response has already been recorded", "Nothing was stored.");
+		return;
+	}
+	q = &c->form->qs[qi];
+	e = (struct q_error){ (size_t)qi, -1, 0, q->type == Q_EMAIL ?
+	    "A response has already been recorded for this email address" :
+	    "A response has already been recorded for this answer. Each person can "
+	    "respond once" };
+	memset(&v, 0, sizeof(v));
+	v.errs = &e;
+	v.nerrs = 1;
+	render_page(c, q->page, j, &j->eff, &v, csrf, false);
+}
+
 void
 h_form_submit(struct ctx *c)
 {
@@ -583,6 +719,19 @@ h_form_submit(struct ctx *c)
 		return;
 	}
 	row.draft_id = d.id;
+	{
+		const struct str *inv = fields_get(&d.answers, STR_LIT("__invite"));
+		uint8_t *ih;
+
+		if (inv && inv->len == 2 * CRYPTO_HASH_BYTES &&
+		    (ih = arena_alloc(c->arena, CRYPTO_HASH_BYTES)) != NULL &&
+		    hex_decode(*inv, ih, CRYPTO_HASH_BYTES))
+			row.invite_hash = ih;
+		else if (c->form->access == ACCESS_INVITE) {
+			redirect_to(c, NULL, NULL);	/* cannot happen: drafts start with one */
+			return;
+		}
+	}
 	if ((err = store_submit(c->app->store, &row, &result)) != PCS_OK) {
 		db_down(c);
 		return;
@@ -593,12 +742,20 @@ h_form_submit(struct ctx *c)
 		log_event(LOG_INFO, "response_stored", "form=%s", c->form->id);
 		redirect_to(c, "/done", NULL);
 		return;
-	case SUBMIT_DUPLICATE_PERSON:
 	case SUBMIT_INVITE_USED:
+		/* a double click: the first click's response used the invitation */
+		if (store_response_exists(c->app->store, row.receipt_hash, &exists) == PCS_OK &&
+		    exists) {
+			redirect_to(c, "/done", NULL);
+			return;
+		}
+		ctx_error(c, 409, "This invitation has already been used",
+		    "A response has already been recorded with this invitation, so these "
+		    "answers were not stored.");
+		return;
+	case SUBMIT_DUPLICATE_PERSON:
 	default:
-		ctx_error(c, 409, "A response has already been recorded",
-		    result == SUBMIT_INVITE_USED ? "This invitation has already been used." :
-		    "A response has already been recorded for this person.");
+		duplicate_person(c, &j, csrf);
 		return;
 	}
 }

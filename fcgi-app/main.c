@@ -17,6 +17,7 @@ static const struct {
 	{ "check", cmd_check, "check FILE...                 validate form files (forms.md)" },
 	{ "migrate", cmd_migrate, "migrate [--config FILE]       apply schema migrations, load reference data" },
 	{ "keygen", cmd_keygen, "keygen --out DIR              write pseudonym.key, research.pub, research.sec" },
+	{ "invite", cmd_invite, "invite create --form F --count N [--label TEXT] | invite status --form F" },
 	{ "decrypt", cmd_decrypt, "decrypt --secret-key FILE [IN] [--out FILE]   open sealed cells of an export, offline" },
 };
 

@@ -18,7 +18,7 @@ enum route_flag {
 enum route {
 	ROUTE_INDEX, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_PRIVACY, ROUTE_ACCESSIBILITY,
 	ROUTE_WITHDRAW, ROUTE_FORM, ROUTE_FORM_START, ROUTE_FORM_PAGE, ROUTE_FORM_CHECK,
-	ROUTE_FORM_SUBMIT, ROUTE_FORM_DONE, ROUTE_FORM_RESUME, ROUTE__MAX
+	ROUTE_FORM_SUBMIT, ROUTE_FORM_DONE, ROUTE_FORM_RESUME, ROUTE_INVITE, ROUTE__MAX
 };
 
 static const struct route_def {
@@ -40,6 +40,7 @@ static const struct route_def {
 	[ROUTE_FORM_SUBMIT] = { "/f/{form}/submit", M_POST, RF_FORM, h_form_submit },
 	[ROUTE_FORM_DONE] = { "/f/{form}/done", M_GET | M_HEAD, RF_FORM, h_form_done },
 	[ROUTE_FORM_RESUME] = { "/f/{form}/resume", M_GET | M_HEAD | M_POST, RF_FORM, h_form_resume },
+	[ROUTE_INVITE] = { "/i/{code}", M_GET | M_HEAD, 0, h_invite_link },
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) == ROUTE__MAX, "routes[]");
 

@@ -42,6 +42,7 @@ void	h_form_submit(struct ctx *c);
 void	h_form_done(struct ctx *c);
 void	h_form_resume(struct ctx *c);
 void	h_withdraw(struct ctx *c);
+void	h_invite_link(struct ctx *c);
 void	h_privacy(struct ctx *c);
 void	h_accessibility(struct ctx *c);
 

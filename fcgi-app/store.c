@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "log.h"
 #include "ref.h"
 #include "refdata.h"
@@ -24,6 +25,7 @@ enum stmt {
 	STMT_RESPONSE_INSERT,
 	STMT_RESPONSE_EXISTS,
 	STMT_WITHDRAW,
+	STMT_INVITE_FIND,
 	STMT__MAX
 };
 
@@ -55,6 +57,8 @@ static const struct {
 	    "SELECT 1 FROM pcs.response WHERE receipt_hash = $1", 1 },
 	[STMT_WITHDRAW] = { "withdraw",
 	    "DELETE FROM pcs.response WHERE receipt_hash = $1", 1 },
+	[STMT_INVITE_FIND] = { "invite_find",
+	    "SELECT form_id FROM pcs.invitation WHERE code_hash = $1 AND NOT used", 1 },
 };
 _Static_assert(sizeof(stmts) / sizeof(stmts[0]) == STMT__MAX, "stmts[]");
 
@@ -405,6 +409,107 @@ store_withdraw(struct store *st, const uint8_t receipt[STORE_HASH_BYTES], bool *
 		return err;
 	*deleted = atoi(PQcmdTuples(res)) >= 1;
 	PQclear(res);
+	return PCS_OK;
+}
+
+enum pcs_err
+store_invite_find(struct store *st, const uint8_t code_hash[STORE_HASH_BYTES], char *form_id,
+    size_t form_id_len, bool *found)
+{
+	const char *vals[1] = { (const char *)code_hash };
+	int lens[1] = { STORE_HASH_BYTES }, fmts[1] = { 1 };
+	PGresult *res;
+	enum pcs_err err;
+
+	*found = false;
+	if ((err = run(st, STMT_INVITE_FIND, vals, lens, fmts, &res)) != PCS_OK)
+		return err;
+	if (PQntuples(res) == 1) {
+		snprintf(form_id, form_id_len, "%s", PQgetvalue(res, 0, 0));
+		*found = true;
+	}
+	PQclear(res);
+	return PCS_OK;
+}
+
+/* ---- operator commands (one connection each, not the workers') --------- */
+
+enum pcs_err
+store_invite_create(const char *conninfo, const char *form_id, const char *label,
+    int64_t issued, const uint8_t (*hashes)[STORE_HASH_BYTES], size_t n, char *msg,
+    size_t msglen)
+{
+	PGconn *c = connect_db(conninfo);
+	PGresult *res;
+	char day[11];
+	enum pcs_err err = PCS_OK;
+
+	if (c == NULL) {
+		snprintf(msg, msglen, "cannot connect to the database");
+		return PCS_EDBDOWN;
+	}
+	date_format(issued, day);
+	res = PQexec(c, "BEGIN");
+	PQclear(res);
+	for (size_t i = 0; i < n && err == PCS_OK; i++) {
+		const char *vals[4] = { (const char *)hashes[i], form_id, label, day };
+		int lens[4] = { STORE_HASH_BYTES, 0, 0, 0 }, fmts[4] = { 1, 0, 0, 0 };
+
+		res = PQexecParams(c, "INSERT INTO pcs.invitation (code_hash, form_id, label, issued) "
+		    "VALUES ($1, $2, $3, $4::date)", 4, NULL, vals, lens, fmts, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			snprintf(msg, msglen, "could not store the invitations (SQLSTATE %s)",
+			    PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
+			    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "none");
+			err = PCS_EINTERNAL;
+		}
+		PQclear(res);
+	}
+	/* all or nothing: codes are printed only after this commit */
+	res = PQexec(c, err == PCS_OK ? "COMMIT" : "ROLLBACK");
+	if (err == PCS_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+		err = PCS_EDBDOWN;
+	PQclear(res);
+	PQfinish(c);
+	return err;
+}
+
+enum pcs_err
+store_invite_status(const char *conninfo, const char *form_id, FILE *out, char *msg,
+    size_t msglen)
+{
+	PGconn *c = connect_db(conninfo);
+	const char *vals[1] = { form_id };
+	PGresult *res;
+
+	if (c == NULL) {
+		snprintf(msg, msglen, "cannot connect to the database");
+		return PCS_EDBDOWN;
+	}
+	res = PQexecParams(c, "SELECT coalesce(label, ''), count(*), count(*) FILTER (WHERE used) "
+	    "FROM pcs.invitation WHERE form_id = $1 GROUP BY 1 ORDER BY 1", 1, NULL, vals,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(msg, msglen, "could not read the invitations");
+		PQclear(res);
+		PQfinish(c);
+		return PCS_EINTERNAL;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct buf line;
+
+		buf_init(&line, 4096);
+		csv_write_cell(&line, str_cstr(PQgetvalue(res, i, 0)));
+		csv_write_sep(&line);
+		buf_adds(&line, PQgetvalue(res, i, 1));
+		csv_write_sep(&line);
+		buf_adds(&line, PQgetvalue(res, i, 2));
+		csv_write_eol(&line);
+		fwrite(line.p, 1, line.len, out);
+		buf_release(&line);
+	}
+	PQclear(res);
+	PQfinish(c);
 	return PCS_OK;
 }
 

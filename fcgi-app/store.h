@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "err.h"
@@ -75,6 +76,17 @@ enum pcs_err	 store_response_exists(struct store *st,
 /* Deletes the response with this receipt hash (privacy.md: Withdrawal). */
 enum pcs_err	 store_withdraw(struct store *st, const uint8_t receipt[STORE_HASH_BYTES],
 		    bool *deleted) PCS_MUST;
+
+/* The form of an unused invitation with this code hash; *found false if none. */
+enum pcs_err	 store_invite_find(struct store *st, const uint8_t code_hash[STORE_HASH_BYTES],
+		    char *form_id, size_t form_id_len, bool *found) PCS_MUST;
+/* `pcsurvey invite create`: stores n code hashes in one transaction. */
+enum pcs_err	 store_invite_create(const char *conninfo, const char *form_id,
+		    const char *label, int64_t issued, const uint8_t (*hashes)[STORE_HASH_BYTES],
+		    size_t n, char *msg, size_t msglen) PCS_MUST;
+/* `pcsurvey invite status`: CSV rows label,issued,used (no header) to out. */
+enum pcs_err	 store_invite_status(const char *conninfo, const char *form_id, FILE *out,
+		    char *msg, size_t msglen) PCS_MUST;
 
 /*
  * `pcsurvey migrate`: applies the compiled-in migrations not yet recorded in
