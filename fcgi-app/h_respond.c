@@ -538,8 +538,10 @@ page_post(struct ctx *c, size_t p, struct draft *d, bool have_draft, struct jour
 		db_down(c);
 		return;
 	}
-	memcpy(merged.v, before.v, before.n * sizeof(struct field));
-	memcpy(merged.v + before.n, v.clean.v, v.clean.n * sizeof(struct field));
+	if (before.n)
+		memcpy(merged.v, before.v, before.n * sizeof(struct field));
+	if (v.clean.n)
+		memcpy(merged.v + before.n, v.clean.v, v.clean.n * sizeof(struct field));
 	merged.n = before.n + v.clean.n;
 	if ((err = draft_save(c, d, &merged)) != PCS_OK) {
 		c->resp->status = 503;

@@ -427,8 +427,10 @@ same_page_shown(struct vstate *v, const struct question *q)
 	both.v = arena_alloc(v->a, (n ? n : 1) * sizeof(*both.v));
 	if (both.v == NULL)
 		return true;
-	memcpy(both.v, v->before->v, v->before->n * sizeof(*both.v));
-	memcpy(both.v + v->before->n, v->out->clean.v, v->out->clean.n * sizeof(*both.v));
+	if (v->before->n)
+		memcpy(both.v, v->before->v, v->before->n * sizeof(*both.v));
+	if (v->out->clean.n)
+		memcpy(both.v + v->before->n, v->out->clean.v, v->out->clean.n * sizeof(*both.v));
 	both.n = n;
 	r = cond_eval(q->show_if, &both);
 	return r;
