@@ -13,5 +13,6 @@ int	cmd_migrate(int argc, char **argv);
 int	cmd_keygen(int argc, char **argv);
 int	cmd_decrypt(int argc, char **argv);
 int	cmd_invite(int argc, char **argv);
+int	cmd_export(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
 	{ "migrate", cmd_migrate, "migrate [--config FILE]       apply schema migrations, load reference data" },
 	{ "keygen", cmd_keygen, "keygen --out DIR              write pseudonym.key, research.pub, research.sec" },
 	{ "invite", cmd_invite, "invite create --form F --count N [--label TEXT] | invite status --form F" },
+	{ "export", cmd_export, "export --form F [--out FILE]      responses.csv for operators" },
 	{ "decrypt", cmd_decrypt, "decrypt --secret-key FILE [IN] [--out FILE]   open sealed cells of an export, offline" },
 };
 

@@ -432,6 +432,138 @@ store_invite_find(struct store *st, const uint8_t code_hash[STORE_HASH_BYTES], c
 	return PCS_OK;
 }
 
+/* ---- export ------------------------------------------------------------ */
+
+/*
+ * The answers of each response as one text[] in the caller's key order:
+ * arrays (choices) joined with ";", sealed and pseudonym objects as their
+ * base64 / hex text, everything else as its text.
+ */
+static const char export_sql[] =
+    "SELECT encode(r.rid, 'hex'), r.form_version::text, r.submitted::text, "
+    "ARRAY(SELECT CASE jsonb_typeof(r.answers -> t.k) "
+    "WHEN 'array' THEN (SELECT string_agg(e, ';') FROM jsonb_array_elements_text(r.answers -> t.k) e) "
+    "WHEN 'object' THEN coalesce(r.answers -> t.k ->> 'sealed', r.answers -> t.k ->> 'pseudonym') "
+    "ELSE r.answers ->> t.k END "
+    "FROM unnest($2::text[]) WITH ORDINALITY AS t(k, i) ORDER BY t.i) "
+    "FROM pcs.response r WHERE r.form_id = $1 ORDER BY r.id";
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Decodes a binary one-dimensional text[] into cells; false if malformed. */
+static bool
+text_array(const char *v, int len, struct str *cells, bool *present, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)v, *end = p + len;
+	uint32_t ndim, count;
+
+	for (size_t i = 0; i < n; i++)
+		present[i] = false;
+	if (len < 12)
+		return false;
+	ndim = be32(p);
+	if (ndim == 0)
+		return n == 0;
+	if (ndim != 1 || len < 20)
+		return false;
+	count = be32(p + 12);
+	if (count != n)
+		return false;
+	p += 20;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t l;
+
+		if (end - p < 4)
+			return false;
+		l = be32(p);
+		p += 4;
+		if (l == 0xFFFFFFFFu)
+			continue;	/* NULL: no answer */
+		if ((uint32_t)(end - p) < l)
+			return false;
+		cells[i] = (struct str){ (const char *)p, l };
+		present[i] = true;
+		p += l;
+	}
+	return true;
+}
+
+enum pcs_err
+store_export(struct store *st, const char *form_id, const char *const *keys, size_t nkeys,
+    store_export_fn fn, void *arg)
+{
+	struct buf lit;
+	struct str *cells = calloc(nkeys + 1, sizeof(*cells));
+	bool *present = calloc(nkeys + 1, sizeof(*present));
+	const char *vals[2];
+	PGresult *res;
+	enum pcs_err err, cb = PCS_OK;
+
+	if (cells == NULL || present == NULL) {
+		free(cells);
+		free(present);
+		return PCS_ENOMEM;
+	}
+	buf_init(&lit, 1 << 20);
+	buf_addc(&lit, '{');
+	for (size_t i = 0; i < nkeys; i++) {
+		if (i)
+			buf_addc(&lit, ',');
+		buf_addc(&lit, '"');
+		buf_adds(&lit, keys[i]);	/* ids are [a-z0-9_]: nothing to escape */
+		buf_addc(&lit, '"');
+	}
+	buf_addc(&lit, '}');
+	vals[0] = form_id;
+	vals[1] = lit.p;
+	if ((err = store_ensure(st)) != PCS_OK || lit.err != PCS_OK)
+		goto out;
+	if (!PQsendQueryParams(st->conn, export_sql, 2, NULL, vals, NULL, NULL, 1) ||
+	    !PQsetSingleRowMode(st->conn)) {
+		err = store_fail(st, NULL, STMT__MAX - 1);
+		goto out;
+	}
+	/* one row at a time: memory stays flat whatever the number of responses (B4) */
+	while ((res = PQgetResult(st->conn)) != NULL) {
+		ExecStatusType rs = PQresultStatus(res);
+
+		if (rs == PGRES_SINGLE_TUPLE && cb == PCS_OK) {
+			if (!text_array(PQgetvalue(res, 0, 3), PQgetlength(res, 0, 3), cells,
+			    present, nkeys))
+				cb = PCS_EINTERNAL;
+			else
+				cb = fn(arg, (struct str){ PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0) },
+				    (struct str){ PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1) },
+				    (struct str){ PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2) },
+				    cells, present, nkeys);
+			if (cb != PCS_OK) {
+				PGcancel *cancel = PQgetCancel(st->conn);
+				char ebuf[64];
+
+				if (cancel) {
+					PQcancel(cancel, ebuf, sizeof(ebuf));
+					PQfreeCancel(cancel);
+				}
+			}
+		} else if (rs != PGRES_SINGLE_TUPLE && rs != PGRES_TUPLES_OK && cb == PCS_OK)
+			err = store_fail(st, res, STMT__MAX - 1);
+		PQclear(res);
+		if (st->conn == NULL)
+			break;
+	}
+	if (err == PCS_OK)
+		err = cb;
+out:
+	buf_release(&lit);
+	free(cells);
+	free(present);
+	return err;
+}
+
 /* ---- operator commands (one connection each, not the workers') --------- */
 
 enum pcs_err

@@ -77,6 +77,16 @@ enum pcs_err	 store_response_exists(struct store *st,
 enum pcs_err	 store_withdraw(struct store *st, const uint8_t receipt[STORE_HASH_BYTES],
 		    bool *deleted) PCS_MUST;
 
+/*
+ * Streams the responses of form_id in id order, one callback per row with
+ * the answer cells for keys (present[i] false: no answer).  A callback error
+ * cancels the query and is returned.
+ */
+typedef enum pcs_err (*store_export_fn)(void *arg, struct str rid_hex, struct str version,
+    struct str submitted, const struct str *cells, const bool *present, size_t n);
+enum pcs_err	 store_export(struct store *st, const char *form_id, const char *const *keys,
+		    size_t nkeys, store_export_fn fn, void *arg) PCS_MUST;
+
 /* The form of an unused invitation with this code hash; *found false if none. */
 enum pcs_err	 store_invite_find(struct store *st, const uint8_t code_hash[STORE_HASH_BYTES],
 		    char *form_id, size_t form_id_len, bool *found) PCS_MUST;
