@@ -1,5 +1,5 @@
 /*
- * ref.h: the NHS reference lists (sql/reference/*.csv, compiled into the
+ * ref.h: the NHS reference lists (the CSVs in sql/reference/, compiled into the
  * binary so `pcsurvey check` needs no database and `migrate` loads the same
  * bytes).  Loaded once at start; immutable after.
  */
