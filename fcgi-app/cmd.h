@@ -14,5 +14,6 @@ int	cmd_keygen(int argc, char **argv);
 int	cmd_decrypt(int argc, char **argv);
 int	cmd_invite(int argc, char **argv);
 int	cmd_export(int argc, char **argv);
+int	cmd_purge(int argc, char **argv);
 
 #endif

@@ -74,9 +74,40 @@ read_request(struct arena *a, FCGX_Request *rq, size_t max_body, struct http_req
 	}
 }
 
-static void
-write_response(FCGX_Request *rq, const struct resp *resp, struct buf *head)
+struct flush_ctx {
+	FCGX_Request	*rq;
+	struct buf	*head;
+};
+
+/* resp_flush(): the head once, then each chunk of body as it is made. */
+static bool
+flush_out(void *arg, struct resp *r)
 {
+	struct flush_ctx *fc = arg;
+
+	if (!r->streaming) {
+		r->streaming = true;
+		buf_reset(fc->head);
+		resp_serialise_head(r, fc->head);
+		if (fc->head->err != PCS_OK ||
+		    FCGX_PutStr(fc->head->p, (int)fc->head->len, fc->rq->out) < 0)
+			return false;
+	}
+	if (r->body.len && FCGX_PutStr(r->body.p, (int)r->body.len, fc->rq->out) < 0)
+		return false;
+	buf_reset(&r->body);
+	return FCGX_FFlush(fc->rq->out) == 0;
+}
+
+static void
+write_response(FCGX_Request *rq, struct resp *resp, struct buf *head)
+{
+	if (resp->streaming) {
+		struct flush_ctx fc = { rq, head };
+
+		(void)flush_out(&fc, resp);	/* the tail */
+		return;
+	}
 	buf_reset(head);
 	resp_serialise_head(resp, head);
 	if (head->err != PCS_OK)
@@ -107,8 +138,12 @@ fcgi_worker_run(int listen_fd, size_t max_body, volatile sig_atomic_t *stop,
 				break;
 			continue;
 		}
+		struct flush_ctx fc = { &rq, &head };
+
 		read_request(&a, &rq, max_body, &req);
 		resp_reset(&resp);
+		resp.flush_fn = flush_out;
+		resp.flush_arg = &fc;
 		fn(arg, &a, &req, &resp);
 		write_response(&rq, &resp, &head);
 		FCGX_Finish_r(&rq);

@@ -19,6 +19,7 @@ static const struct {
 	{ "keygen", cmd_keygen, "keygen --out DIR              write pseudonym.key, research.pub, research.sec" },
 	{ "invite", cmd_invite, "invite create --form F --count N [--label TEXT] | invite status --form F" },
 	{ "export", cmd_export, "export --form F [--out FILE]      responses.csv for operators" },
+	{ "purge", cmd_purge, "purge [--config FILE]         delete expired drafts and old responses" },
 	{ "decrypt", cmd_decrypt, "decrypt --secret-key FILE [IN] [--out FILE]   open sealed cells of an export, offline" },
 };
 

@@ -21,6 +21,7 @@ resp_reset(struct resp *r)
 {
 	r->status = 200;
 	r->no_store = false;
+	r->streaming = false;
 	r->content_type = "text/html; charset=utf-8";
 	buf_reset(&r->head);
 	buf_reset(&r->body);
@@ -127,7 +128,8 @@ resp_serialise_head(const struct resp *r, struct buf *out)
 	buf_adds(out, "Content-Type: ");
 	buf_adds(out, r->content_type);
 	buf_add(out, "\r\n", 2);
-	buf_printf(out, "Content-Length: %zu\r\n", r->body.len);
+	if (!r->streaming)
+		buf_printf(out, "Content-Length: %zu\r\n", r->body.len);
 	/* http-api.md "Every response": nginx adds them too, hiding ours */
 	buf_adds(out, "Content-Security-Policy: default-src 'self'; script-src 'self'; "
 	    "style-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; "
@@ -139,4 +141,10 @@ resp_serialise_head(const struct resp *r, struct buf *out)
 		buf_adds(out, "Cache-Control: no-store\r\n");
 	buf_addstr(out, buf_str(&r->head));
 	buf_add(out, "\r\n", 2);
+}
+
+bool
+resp_flush(struct resp *r)
+{
+	return r->flush_fn ? r->flush_fn(r->flush_arg, r) : false;
 }

@@ -16,6 +16,10 @@ struct resp {
 	struct buf	 body;
 	bool		 no_store;	/* Cache-Control: no-store */
 	const char	*content_type;	/* default text/html; charset=utf-8 */
+	/* streaming (exports): set by fcgi.c; see resp_flush() */
+	bool		 streaming;	/* head already sent, without Content-Length */
+	bool		(*flush_fn)(void *arg, struct resp *r);
+	void		*flush_arg;
 };
 
 void	resp_init(struct resp *r);
@@ -34,5 +38,11 @@ void	resp_redirect(struct resp *r, const char *base_url, struct str path);
 /* Writes the CGI header block (Status, Content-Type, Content-Length, ...) into out. */
 void	resp_serialise_head(const struct resp *r, struct buf *out);
 const char *resp_reason(int status);
+/*
+ * Streams: sends the head (once, without Content-Length) and the body so
+ * far, then empties the body.  Status and headers are final after the first
+ * call.  Returns false when the client has gone (stop producing).
+ */
+bool	resp_flush(struct resp *r);
 
 #endif

@@ -14,6 +14,7 @@
 #include "ref.h"
 #include "refdata.h"
 #include "store.h"
+#include "store_int.h"
 
 enum stmt {
 	STMT_SCHEMA_VERSION,
@@ -29,11 +30,7 @@ enum stmt {
 	STMT__MAX
 };
 
-static const struct {
-	const char	*name;
-	const char	*sql;
-	int		 nparams;
-} stmts[] = {
+static const struct store_stmt stmts[] = {
 	[STMT_SCHEMA_VERSION] = { "schema_version",
 	    "SELECT coalesce(max(version), 0) FROM pcs.schema_migrations", 0 },
 	[STMT_DRAFT_INSERT] = { "draft_insert",
@@ -61,11 +58,6 @@ static const struct {
 	    "SELECT form_id FROM pcs.invitation WHERE code_hash = $1 AND NOT used", 1 },
 };
 _Static_assert(sizeof(stmts) / sizeof(stmts[0]) == STMT__MAX, "stmts[]");
-
-struct store {
-	char	*conninfo;
-	PGconn	*conn;
-};
 
 struct store *
 store_new(const char *conninfo)
@@ -100,8 +92,8 @@ store_expected_version(void)
 	return n;
 }
 
-static PGconn *
-connect_db(const char *conninfo)
+PGconn *
+store_connect(const char *conninfo)
 {
 	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
 	const char *vals[] = { conninfo, "3", "pcsurvey", NULL };
@@ -126,8 +118,24 @@ connect_db(const char *conninfo)
 	return c;
 }
 
-/* Connects and prepares if needed. */
-static enum pcs_err
+static bool
+prepare_all(PGconn *conn, const struct store_stmt *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		PGresult *res = PQprepare(conn, t[i].name, t[i].sql, t[i].nparams, NULL);
+		ExecStatusType s = PQresultStatus(res);
+
+		PQclear(res);
+		if (s != PGRES_COMMAND_OK) {
+			log_event(LOG_ERROR, "db_prepare_failed", "stmt=%s", t[i].name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Connects and prepares every statement (ours and store_research.c's) if needed. */
+enum pcs_err
 store_ensure(struct store *st)
 {
 	if (st->conn && PQstatus(st->conn) == CONNECTION_OK)
@@ -136,37 +144,30 @@ store_ensure(struct store *st)
 		PQfinish(st->conn);
 		st->conn = NULL;
 	}
-	if ((st->conn = connect_db(st->conninfo)) == NULL) {
+	if ((st->conn = store_connect(st->conninfo)) == NULL) {
 		log_event(LOG_WARN, "db_connect_failed", NULL);
 		return PCS_EDBDOWN;
 	}
-	for (int i = 0; i < STMT__MAX; i++) {
-		PGresult *res = PQprepare(st->conn, stmts[i].name, stmts[i].sql,
-		    stmts[i].nparams, NULL);
-		ExecStatusType s = PQresultStatus(res);
-
-		PQclear(res);
-		if (s != PGRES_COMMAND_OK) {
-			log_event(LOG_ERROR, "db_prepare_failed", "stmt=%s", stmts[i].name);
-			PQfinish(st->conn);
-			st->conn = NULL;
-			return PCS_EDBDOWN;
-		}
+	if (!prepare_all(st->conn, stmts, STMT__MAX) ||
+	    !prepare_all(st->conn, research_stmts, research_nstmts)) {
+		PQfinish(st->conn);
+		st->conn = NULL;
+		return PCS_EDBDOWN;
 	}
 	log_event(LOG_INFO, "db_connected", NULL);
 	return PCS_OK;
 }
 
 /* Classifies a failed result: lost connection, unique violation, or a bug. */
-static enum pcs_err
-store_fail(struct store *st, PGresult *res, enum stmt s)
+enum pcs_err
+store_fail(struct store *st, PGresult *res, const char *what)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 
 	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK ||
 	    (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0))) {
-		log_event(LOG_WARN, "db_down", "stmt=%s sqlstate=%s", stmts[s].name,
+		log_event(LOG_WARN, "db_down", "stmt=%s sqlstate=%s", what,
 		    state ? state : "none");
 		if (st->conn)
 			PQfinish(st->conn);
@@ -176,14 +177,13 @@ store_fail(struct store *st, PGresult *res, enum stmt s)
 	if (state && strcmp(state, "23505") == 0)
 		return PCS_ECONFLICT;
 	log_event(LOG_ERROR, "db_error", "stmt=%s sqlstate=%s constraint=%s",
-	    stmts[s].name, state ? state : "none", cons ? cons : "none");
+	    what, state ? state : "none", cons ? cons : "none");
 	return PCS_EINTERNAL;
 }
 
-/* Runs a prepared statement; *out is the result (PQclear it) on PCS_OK. */
-static enum pcs_err
-run(struct store *st, enum stmt s, const char *const *vals, const int *lens,
-    const int *fmts, PGresult **out)
+enum pcs_err
+store_run(struct store *st, const struct store_stmt *s, const char *const *vals,
+    const int *lens, const int *fmts, PGresult **out)
 {
 	PGresult *res;
 	ExecStatusType rs;
@@ -192,16 +192,23 @@ run(struct store *st, enum stmt s, const char *const *vals, const int *lens,
 	*out = NULL;
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
-	res = PQexecPrepared(st->conn, stmts[s].name, stmts[s].nparams, vals, lens,
-	    fmts, 0);
+	res = PQexecPrepared(st->conn, s->name, s->nparams, vals, lens, fmts, 0);
 	rs = PQresultStatus(res);
 	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
-		err = store_fail(st, res, s);
+		err = store_fail(st, res, s->name);
 		PQclear(res);
 		return err;
 	}
 	*out = res;
 	return PCS_OK;
+}
+
+/* Runs one of our statements; *out is the result (PQclear it) on PCS_OK. */
+static enum pcs_err
+run(struct store *st, enum stmt s, const char *const *vals, const int *lens,
+    const int *fmts, PGresult **out)
+{
+	return store_run(st, &stmts[s], vals, lens, fmts, out);
 }
 
 /* Fixed text only (BEGIN, COMMIT, ROLLBACK). */
@@ -212,7 +219,7 @@ run_fixed(struct store *st, const char *sql)
 	enum pcs_err err = PCS_OK;
 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		err = store_fail(st, res, STMT__MAX - 1);
+		err = store_fail(st, res, "fixed");
 	PQclear(res);
 	return err;
 }
@@ -524,7 +531,7 @@ store_export(struct store *st, const char *form_id, const char *const *keys, siz
 		goto out;
 	if (!PQsendQueryParams(st->conn, export_sql, 2, NULL, vals, NULL, NULL, 1) ||
 	    !PQsetSingleRowMode(st->conn)) {
-		err = store_fail(st, NULL, STMT__MAX - 1);
+		err = store_fail(st, NULL, "export");
 		goto out;
 	}
 	/* one row at a time: memory stays flat whatever the number of responses (B4) */
@@ -550,7 +557,7 @@ store_export(struct store *st, const char *form_id, const char *const *keys, siz
 				}
 			}
 		} else if (rs != PGRES_SINGLE_TUPLE && rs != PGRES_TUPLES_OK && cb == PCS_OK)
-			err = store_fail(st, res, STMT__MAX - 1);
+			err = store_fail(st, res, "fixed");
 		PQclear(res);
 		if (st->conn == NULL)
 			break;
@@ -571,7 +578,7 @@ store_invite_create(const char *conninfo, const char *form_id, const char *label
     int64_t issued, const uint8_t (*hashes)[STORE_HASH_BYTES], size_t n, char *msg,
     size_t msglen)
 {
-	PGconn *c = connect_db(conninfo);
+	PGconn *c = store_connect(conninfo);
 	PGresult *res;
 	char day[11];
 	enum pcs_err err = PCS_OK;
@@ -610,7 +617,7 @@ enum pcs_err
 store_invite_status(const char *conninfo, const char *form_id, FILE *out, char *msg,
     size_t msglen)
 {
-	PGconn *c = connect_db(conninfo);
+	PGconn *c = store_connect(conninfo);
 	const char *vals[1] = { form_id };
 	PGresult *res;
 
@@ -643,6 +650,54 @@ store_invite_status(const char *conninfo, const char *form_id, FILE *out, char *
 	PQclear(res);
 	PQfinish(c);
 	return PCS_OK;
+}
+
+enum pcs_err
+store_purge(const char *conninfo, int64_t today, const struct formset *fs, long *drafts,
+    long *responses, char *msg, size_t msglen)
+{
+	PGconn *c = store_connect(conninfo);
+	PGresult *res;
+	char day[11];
+	const char *v[2];
+	enum pcs_err err = PCS_OK;
+
+	*drafts = *responses = 0;
+	if (c == NULL) {
+		snprintf(msg, msglen, "cannot connect to the database");
+		return PCS_EDBDOWN;
+	}
+	date_format(today, day);
+	v[0] = day;
+	res = PQexecParams(c, "DELETE FROM pcs.draft WHERE expires < $1::date", 1, NULL, v,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		*drafts = atol(PQcmdTuples(res));
+	else
+		err = PCS_EINTERNAL;
+	PQclear(res);
+	for (size_t i = 0; i < fs->n && err == PCS_OK; i++) {
+		const struct form *f = fs->v[i];
+		char cut[11];
+
+		if (f->retention_days <= 0)
+			continue;
+		/* privacy.md: responses past their form's retention_days */
+		date_format(today - f->retention_days, cut);
+		v[0] = f->id;
+		v[1] = cut;
+		res = PQexecParams(c, "DELETE FROM pcs.response WHERE form_id = $1 "
+		    "AND submitted < $2::date", 2, NULL, v, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+			*responses += atol(PQcmdTuples(res));
+		else
+			err = PCS_EINTERNAL;
+		PQclear(res);
+	}
+	if (err != PCS_OK)
+		snprintf(msg, msglen, "the purge failed part way; run it again");
+	PQfinish(c);
+	return err;
 }
 
 /* ---- migrate ---------------------------------------------------------- */
@@ -732,7 +787,7 @@ store_migrate(const char *conninfo, int *applied, char *msg, size_t msglen)
 	int have = 0;
 
 	*applied = 0;
-	if ((c = connect_db(conninfo)) == NULL) {
+	if ((c = store_connect(conninfo)) == NULL) {
 		snprintf(msg, msglen, "cannot connect to the database (check `database` in "
 		    "the configuration and that PostgreSQL is running)");
 		goto out;

@@ -99,6 +99,13 @@ enum pcs_err	 store_invite_status(const char *conninfo, const char *form_id, FIL
 		    char *msg, size_t msglen) PCS_MUST;
 
 /*
+ * `pcsurvey purge`: deletes drafts expired before today and responses older
+ * than their form's retention_days; counts what it deleted.
+ */
+enum pcs_err	 store_purge(const char *conninfo, int64_t today, const struct formset *fs,
+		    long *drafts, long *responses, char *msg, size_t msglen) PCS_MUST;
+
+/*
  * `pcsurvey migrate`: applies the compiled-in migrations not yet recorded in
  * pcs.schema_migrations, each in its own transaction, then loads the
  * reference lists.  Messages go to msg.

@@ -1,0 +1,39 @@
+/*
+ * store_int.h: what the store's own files share (store.c and
+ * store_research.c are the only includers of libpq-fe.h).  Not for anyone
+ * else: the rest of the program sees store.h only.
+ */
+#ifndef PCS_STORE_INT_H
+#define PCS_STORE_INT_H
+
+#include <libpq-fe.h>
+
+#include "store.h"
+
+struct store_stmt {
+	const char	*name;		/* prepared statement name, unique */
+	const char	*sql;		/* schema-qualified, $n parameters only */
+	int		 nparams;
+};
+
+struct store {
+	char	*conninfo;
+	PGconn	*conn;
+};
+
+/* store_research.c's statements, prepared with ours on every connect. */
+extern const struct store_stmt research_stmts[];
+extern const size_t research_nstmts;
+
+/* A new connection with an empty search_path, or NULL. */
+PGconn		*store_connect(const char *conninfo);
+/* Connects and prepares if needed; PCS_EDBDOWN when the database is away. */
+enum pcs_err	 store_ensure(struct store *st) PCS_MUST;
+/* Classifies a failure (logging SQLSTATE only, never the message). */
+enum pcs_err	 store_fail(struct store *st, PGresult *res, const char *what);
+/* Runs a prepared statement; on PCS_OK *out must be PQclear'd. */
+enum pcs_err	 store_run(struct store *st, const struct store_stmt *s,
+		    const char *const *vals, const int *lens, const int *fmts,
+		    PGresult **out) PCS_MUST;
+
+#endif
