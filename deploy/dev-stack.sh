@@ -19,7 +19,9 @@
 # the state lives in /var/tmp/pcsurvey-<hash of the repo path>/<instance> and
 # var/ (or var/test) is a symlink to it.
 #
-# Environment: PCS_LOG_LEVEL (default info), PCS_NGINX_RATE (default 50r/s).
+# Environment: PCS_LOG_LEVEL (default info), PCS_NGINX_RATE (default 50r/s),
+# PCS_TEST_SLOT (a number: a separate test instance in var/testN on ports
+# 8180+10N and 15532+10N, so several test runs can share a machine).
 set -euo pipefail
 umask 022
 
@@ -44,11 +46,14 @@ set_instance() {
 	INST=$1
 	case $INST in
 	dev)
-		LINK=var HTTP_PORT=8080 PG_PORT=15432 WORKERS=2
+		SLOT= LINK=var HTTP_PORT=8080 PG_PORT=15432 WORKERS=2
 		BIN=$ROOT/bin/pcsurvey LAG=
 		;;
 	test)
-		LINK=var/test HTTP_PORT=8180 PG_PORT=15532 WORKERS=3
+		# PCS_TEST_SLOT=N gives parallel test instances (var/testN, ports +10N)
+		SLOT=${PCS_TEST_SLOT:-}
+		LINK=var/test$SLOT HTTP_PORT=$((8180 + ${SLOT:-0} * 10))
+		PG_PORT=$((15532 + ${SLOT:-0} * 10)) WORKERS=3
 		BIN=$ROOT/build/san/pcsurvey LAG=0
 		;;
 	*)
@@ -79,7 +84,7 @@ repo_reachable() {
 fallback_dir() {
 	local h
 	h=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
-	printf '/var/tmp/pcsurvey-%s/%s' "$h" "$INST"
+	printf '/var/tmp/pcsurvey-%s/%s' "$h" "$INST${SLOT:-}"
 }
 
 # Sets VAR, the physical state directory, creating it (and the var or
@@ -351,12 +356,30 @@ keys() {
 	fi
 }
 
+# The test instance serves the study forms plus the test forms of
+# tests/forms/ (closed, not-yet-open, one_per_person ...), copied so the
+# study forms in forms/ stay exactly the research team's.
+forms_dir() {
+	if [ "$INST" = test ]; then
+		rm -rf "$VAR/forms"
+		mkdir -p "$VAR/forms"
+		cp "$ROOT"/forms/*.json "$VAR/forms/"
+		if ls "$ROOT"/tests/forms/*.json >/dev/null 2>&1; then
+			cp "$ROOT"/tests/forms/*.json "$VAR/forms/"
+		fi
+		printf '%s' "$VAR/forms"
+	else
+		printf '%s' "$ROOT/forms"
+	fi
+}
+
 write_conf() {
-	local f=$VAR/pcsurvey.conf
+	local f=$VAR/pcsurvey.conf fd
+	fd=$(forms_dir)
 	{
 		printf '# Written by deploy/dev-stack.sh (%s instance) at every start: edits are lost.\n' "$INST"
 		printf 'database = host=%s port=%s dbname=pcsurvey user=pcsurvey\n' "$VAR/pgsock" "$PG_PORT"
-		printf 'forms_dir = %s\n' "$ROOT/forms"
+		printf 'forms_dir = %s\n' "$fd"
 		printf 'keys_dir = %s\n' "$VAR/keys"
 		printf 'base_url = http://127.0.0.1:%s\n' "$HTTP_PORT"
 		printf 'socket = %s\n' "$VAR/run/pcsurvey.sock"

@@ -11,7 +11,7 @@
 #                "ERROR: LeakSanitizer" or "runtime error:" in the server log
 # The stack is torn down at the end, on failure and on interrupt.  Prints
 # one line per failed test and per-suite totals; full outputs are kept in
-# var/test/log/suites/.  The last line is `N passed, N failed`; exit 1 if
+# $TESTVAR/log/suites/.  The last line is `N passed, N failed`; exit 1 if
 # any failed.
 set -uo pipefail
 
@@ -26,7 +26,9 @@ OUT=
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export CMOCKA_MESSAGE_OUTPUT=STDOUT
-export PCS_BASE=http://127.0.0.1:8180
+SLOT=${PCS_TEST_SLOT:-}
+TESTVAR=var/test$SLOT
+export PCS_BASE=http://127.0.0.1:$((8180 + ${SLOT:-0} * 10))
 
 fail_line() { printf '  FAIL %s\n' "$*"; }
 
@@ -37,11 +39,11 @@ suite() {
 	printf '%-44s %d passed, %d failed\n' "$1:" "$2" "$3"
 }
 
-# Suite outputs go to var/test/log/suites (build/test-logs if the stack
+# Suite outputs go to $TESTVAR/log/suites (build/test-logs if the stack
 # never got that far); set once, after test-up.
 init_out() {
-	if [ -d var/test/log ]; then
-		OUT=$(readlink -f var/test/log)/suites
+	if [ -d $TESTVAR/log ]; then
+		OUT=$(readlink -f $TESTVAR/log)/suites
 	else
 		OUT=$ROOT/build/test-logs
 	fi
@@ -182,7 +184,7 @@ integration() {
 		suite integration 0 1
 		return
 	fi
-	PCS_VAR=$(readlink -f var/test) timeout 3000 python3 tests/integration/run.py >"$log" 2>&1
+	PCS_VAR=$(readlink -f $TESTVAR) timeout 3000 python3 tests/integration/run.py >"$log" 2>&1
 	rc=$?
 	counted_suite integration "$log" "$rc"
 }
@@ -197,7 +199,7 @@ browser() {
 			suite "browser ($t)" 0 1
 			continue
 		fi
-		PCS_VAR=$(readlink -f var/test) timeout 1200 node "$t" >"$log" 2>&1
+		PCS_VAR=$(readlink -f $TESTVAR) timeout 1200 node "$t" >"$log" 2>&1
 		rc=$?
 		counted_suite "browser ($t)" "$log" "$rc"
 	done
@@ -215,7 +217,7 @@ teardown() {
 
 sanitizer_scan() {
 	local log n
-	log=$(readlink -f var/test/log 2>/dev/null)/pcsurvey.log
+	log=$(readlink -f $TESTVAR/log 2>/dev/null)/pcsurvey.log
 	[ -f "$log" ] || return 0
 	n=$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log")
 	if [ "$n" -gt 0 ]; then
