@@ -223,6 +223,25 @@ load_forms(const struct conf *conf, struct formset *fs)
 	log_event(LOG_INFO, "forms_loaded", "count=%zu refused=%zu", fs->n, refused);
 }
 
+/*
+ * SIGHUP: load the forms again and roll the workers.  The new workers
+ * accept while the old ones finish their requests, so nothing queues.
+ */
+static void
+reload(struct pool *pool, struct formset *forms, int fd, const struct conf *conf)
+{
+	struct formset fresh = { NULL, 0 };
+	struct pool next = { .n = conf->workers };
+
+	load_forms(conf, &fresh);
+	pool_start(&next, fd, conf, &fresh);
+	pool_drain(pool);
+	formset_release(forms);
+	*forms = fresh;
+	*pool = next;
+	log_event(LOG_INFO, "reload", "forms=%zu", forms->n);
+}
+
 static void
 usage(void)
 {
@@ -316,15 +335,8 @@ cmd_serve(int argc, char **argv)
 				pool_reap(&pool, fd, &conf, &forms);
 		}
 		if (got_hup && !got_term) {
-			struct formset fresh = { NULL, 0 };
-
 			got_hup = 0;
-			load_forms(&conf, &fresh);
-			pool_drain(&pool);	/* old workers finish their requests */
-			formset_release(&forms);
-			forms = fresh;
-			pool_start(&pool, fd, &conf, &forms);
-			log_event(LOG_INFO, "reload", "forms=%zu", forms.n);
+			reload(&pool, &forms, fd, &conf);
 		}
 	}
 	log_event(LOG_INFO, "serve_drain", NULL);
