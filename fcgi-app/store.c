@@ -211,15 +211,28 @@ run(struct store *st, enum stmt s, const char *const *vals, const int *lens,
 	return store_run(st, &stmts[s], vals, lens, fmts, out);
 }
 
-/* Fixed text only (BEGIN, COMMIT, ROLLBACK). */
+enum tx { TX_BEGIN, TX_COMMIT, TX_ROLLBACK };
+
+/* Transaction control: fixed text only, never a built string. */
 static enum pcs_err
-run_fixed(struct store *st, const char *sql)
+run_tx(PGconn *conn, struct store *st, enum tx t)
 {
-	PGresult *res = PQexec(st->conn, sql);
+	PGresult *res = NULL;
 	enum pcs_err err = PCS_OK;
 
+	switch (t) {
+	case TX_BEGIN:
+		res = PQexec(conn, "BEGIN");
+		break;
+	case TX_COMMIT:
+		res = PQexec(conn, "COMMIT");
+		break;
+	case TX_ROLLBACK:
+		res = PQexec(conn, "ROLLBACK");
+		break;
+	}
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		err = store_fail(st, res, "fixed");
+		err = st ? store_fail(st, res, "transaction") : PCS_EINTERNAL;
 	PQclear(res);
 	return err;
 }
@@ -375,17 +388,13 @@ store_submit(struct store *st, const struct response_row *r, enum store_submit_r
 
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
-	if ((err = run_fixed(st, "BEGIN")) != PCS_OK)
+	if ((err = run_tx(st->conn, st, TX_BEGIN)) != PCS_OK)
 		return err;
 	err = submit_in_tx(st, r, out);
 	if (err == PCS_OK && *out == SUBMIT_STORED)
-		err = run_fixed(st, "COMMIT");
-	else if (st->conn) {
-		/* nothing to keep: a refused or repeated submission changes nothing */
-		PGresult *res = PQexec(st->conn, "ROLLBACK");
-
-		PQclear(res);
-	}
+		err = run_tx(st->conn, st, TX_COMMIT);
+	else if (st->conn)	/* a refused or repeated submission changes nothing */
+		(void)run_tx(st->conn, NULL, TX_ROLLBACK);
 	return err;
 }
 
@@ -588,8 +597,7 @@ store_invite_create(const char *conninfo, const char *form_id, const char *label
 		return PCS_EDBDOWN;
 	}
 	date_format(issued, day);
-	res = PQexec(c, "BEGIN");
-	PQclear(res);
+	(void)run_tx(c, NULL, TX_BEGIN);
 	for (size_t i = 0; i < n && err == PCS_OK; i++) {
 		const char *vals[4] = { (const char *)hashes[i], form_id, label, day };
 		int lens[4] = { STORE_HASH_BYTES, 0, 0, 0 }, fmts[4] = { 1, 0, 0, 0 };
@@ -605,10 +613,10 @@ store_invite_create(const char *conninfo, const char *form_id, const char *label
 		PQclear(res);
 	}
 	/* all or nothing: codes are printed only after this commit */
-	res = PQexec(c, err == PCS_OK ? "COMMIT" : "ROLLBACK");
-	if (err == PCS_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-		err = PCS_EDBDOWN;
-	PQclear(res);
+	if (err == PCS_OK)
+		err = run_tx(c, NULL, TX_COMMIT) == PCS_OK ? PCS_OK : PCS_EDBDOWN;
+	else
+		(void)run_tx(c, NULL, TX_ROLLBACK);
 	PQfinish(c);
 	return err;
 }
