@@ -7,6 +7,14 @@
  * decodes as standard base64 to more than CRYPTO_SEAL_OVERHEAD bytes, and
  * then it must open under the key or the command stops (never writing
  * anything it could not authenticate).
+ *
+ * A damaged sealed cell must not pass through unnoticed either.  In a real
+ * export no clear cell is DEC_SEALED_MIN characters long and made only of
+ * base64 characters (option values are at most 64 characters and hold '_',
+ * choices are joined with ';', pseudonyms are 64 hex digits), so such a cell
+ * that does not decode is an error; and a non-empty cell that is not sealed
+ * in a column where another row's cell is sealed is an error too (a column
+ * of a sealed question holds only sealed cells and empty ones).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +33,8 @@ static const char usage[] =
 /* Every cell rewritten may grow by quoting and the formula prefix. */
 #define DEC_OUT_MAX	(2 * (size_t)CSV_MAX_RECORD + 4 * (size_t)CSV_MAX_CELLS + 2)
 #define DEC_NAME_SHOW	80	/* bytes of a column name in a message */
+/* The shortest sealed cell: base64 of a box holding one byte. */
+#define DEC_SEALED_MIN	crypto_base64_len(CRYPTO_SEAL_OVERHEAD + 1)
 
 struct dec {
 	const char		*in_name;	/* for messages */
@@ -42,6 +52,8 @@ struct dec {
 	uint8_t			 sec[CRYPTO_KEY_BYTES];
 	size_t			 looked;	/* cells that looked sealed */
 	size_t			 opened;
+	size_t			*sealed_row;	/* per column: first sealed row */
+	size_t			*plain_row;	/* per column: first unsealed */
 };
 
 static int
@@ -106,11 +118,20 @@ keep_header(struct dec *d)
 	return d->hdr.err == PCS_OK;
 }
 
+static bool
+is_base64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+}
+
 /*
  * 1 if cell is a sealed box (left decoded in d->bin, *boxlen bytes), 0 if
- * not, -1 out of memory.  Sealed means: standard base64 (so it never starts
- * with the formula characters, and no "'" prefix was added) of at least
- * CRYPTO_SEAL_OVERHEAD + 1 bytes; an empty answer is never sealed.
+ * not, -1 out of memory, -2 if it is damaged: at least DEC_SEALED_MIN base64
+ * characters that do not decode to a box.  Sealed means standard base64 of
+ * at least CRYPTO_SEAL_OVERHEAD + 1 bytes (an empty answer is never
+ * sealed).  Base64 may start with '+', which the exporter's formula rule
+ * (csv.h) prefixes with "'": that prefix is not part of the box.
  */
 static int
 looks_sealed(struct dec *d, struct str cell, size_t *boxlen)
@@ -118,16 +139,37 @@ looks_sealed(struct dec *d, struct str cell, size_t *boxlen)
 	size_t need;
 	long n;
 
-	if (cell.len < crypto_base64_len(CRYPTO_SEAL_OVERHEAD + 1) ||
-	    cell.len % 4 != 0)
+	if (cell.len > 1 && cell.p[0] == '\'' && cell.p[1] == '+') {
+		cell.p++;
+		cell.len--;
+	}
+	if (cell.len < DEC_SEALED_MIN)
 		return 0;
+	for (size_t i = 0; i < cell.len; i++)
+		if (!is_base64_char(cell.p[i]))
+			return 0;
+	if (cell.len % 4 != 0)
+		return -2;
 	need = cell.len / 4 * 3;
 	if (!grow_wiped(&d->bin, &d->bin_cap, need))
 		return -1;
 	if ((n = crypto_base64_decode(cell, d->bin, d->bin_cap)) < 0 ||
 	    (size_t)n < CRYPTO_SEAL_OVERHEAD + 1)
-		return 0;
+		return -2;
 	*boxlen = (size_t)n;
+	return 1;
+}
+
+/* An unsealed cell in a column of sealed ones: exit 1. */
+static int
+dec_mixed(const struct dec *d, size_t col, size_t plain_row, size_t sealed_row)
+{
+	char name[DEC_NAME_SHOW + 1];
+
+	column_name(d, col, name, sizeof(name));
+	fprintf(stderr, "pcsurvey decrypt: row %zu, column %s is not a sealed "
+	    "answer but row %zu of that column is: the file was changed; "
+	    "export it again\n", plain_row, name, sealed_row);
 	return 1;
 }
 
@@ -158,16 +200,36 @@ dec_run(struct dec *d, FILE *fp)
 
 			if (i > 0)
 				csv_write_sep(&d->out);
-			if (s < 0) {
+			if (s == -1) {
 				fprintf(stderr, "pcsurvey decrypt: out of "
 				    "memory\n");
 				return 1;
+			}
+			if (s == -2) {
+				column_name(d, i, name, sizeof(name));
+				fprintf(stderr, "pcsurvey decrypt: row %zu, "
+				    "column %s looks like a sealed answer but "
+				    "is not one: the file was changed or cut "
+				    "short; export it again\n", recno, name);
+				return 1;
+			}
+			/* i < CSV_MAX_CELLS: the reader's own limit */
+			if (s == 0 && cell.len > 0 && recno > 1) {
+				if (d->sealed_row[i] != 0)
+					return dec_mixed(d, i, recno,
+					    d->sealed_row[i]);
+				if (d->plain_row[i] == 0)
+					d->plain_row[i] = recno;
 			}
 			if (s == 0) {
 				/* Not ours: as it was (its prefix included). */
 				csv_write_raw(&d->out, cell);
 				continue;
 			}
+			if (d->plain_row[i] != 0)
+				return dec_mixed(d, i, d->plain_row[i], recno);
+			if (d->sealed_row[i] == 0)
+				d->sealed_row[i] = recno;
 			d->looked++;
 			plen = boxlen - CRYPTO_SEAL_OVERHEAD;
 			if (!grow_wiped(&d->plain, &d->plain_cap, plen)) {
@@ -301,7 +363,10 @@ cmd_decrypt(int argc, char **argv)
 	d.rd = malloc(sizeof(*d.rd));
 	d.row = malloc(sizeof(*d.row));
 	d.hdr_end = calloc(CSV_MAX_CELLS, sizeof(*d.hdr_end));
-	if (d.rd == NULL || d.row == NULL || d.hdr_end == NULL) {
+	d.sealed_row = calloc(CSV_MAX_CELLS, sizeof(*d.sealed_row));
+	d.plain_row = calloc(CSV_MAX_CELLS, sizeof(*d.plain_row));
+	if (d.rd == NULL || d.row == NULL || d.hdr_end == NULL ||
+	    d.sealed_row == NULL || d.plain_row == NULL) {
 		fprintf(stderr, "pcsurvey decrypt: out of memory\n");
 		goto out;
 	}
@@ -382,6 +447,8 @@ out:
 	free(d.plain);
 	free(d.bin);
 	free(d.hdr_end);
+	free(d.sealed_row);
+	free(d.plain_row);
 	free(d.row);
 	free(d.rd);
 	crypto_wipe(d.sec, sizeof(d.sec));

@@ -227,9 +227,9 @@ crypto_load_keys(const char *dir, char *msg, size_t msglen)
 	/* privacy.md: the server must never hold the research secret key. */
 	if (lstat(path, &st) == 0)
 		return failf(msg, msglen, PCS_ECRYPTO, "research.sec is in the "
-		    "key directory %s: the server must not hold the research "
+		    "key directory (%s): the server must not hold the research "
 		    "secret key; move it to the data custodian and delete it "
-		    "from the server", dir);
+		    "from the server", path);
 
 	if ((k = sodium_malloc(sizeof(*k))) == NULL)
 		return failf(msg, msglen, PCS_ENOMEM, "out of memory for keys");

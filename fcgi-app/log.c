@@ -1,4 +1,8 @@
-/* log.c: `ts level event key=value` lines on stderr, one write each. */
+/*
+ * log.c: `ts level event key=value` lines on stderr, one write each (cli.md).
+ * Trusts its callers to pass no answer, code, token, cookie or query value
+ * (log.h); still never lets a value break the one-line format.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +27,8 @@ log_set_level(enum log_level l)
 void
 log_event(enum log_level l, const char *event, const char *fmt, ...)
 {
-	char line[1024], ts[32];
+	char line[1024], out[1024], ts[32];
+	size_t o = 0;
 	struct tm tm;
 	time_t now = time(NULL);
 	va_list ap;
@@ -35,16 +40,26 @@ log_event(enum log_level l, const char *event, const char *fmt, ...)
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(line, sizeof(line), "%s %s %s pid=%ld", ts, names[l], event,
 	    (long)getpid());
-	if (fmt && *fmt && n > 0 && (size_t)n < sizeof(line) - 2) {
+	if (fmt && *fmt && n > 0 && (size_t)n < sizeof(line) - 1) {
 		line[n++] = ' ';
 		va_start(ap, fmt);
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
-	n = (int)strnlen(line, sizeof(line) - 2);
-	for (int i = 0; i < n; i++)	/* one line per event, whatever was passed */
-		if (line[i] == '\n' || line[i] == '\r')
-			line[i] = ' ';
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, (size_t)n);
+	n = (int)strnlen(line, sizeof(line));
+	/*
+	 * One line per event, whatever was passed: every control byte (CR, LF,
+	 * ESC, ...) and DEL is written as \xNN, so nothing can end the line
+	 * early, forge a second one or drive a terminal (ASVS V7.3.1).
+	 */
+	for (int i = 0; i < n && o < sizeof(out) - 5; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o++] = '\n';
+	(void)!write(STDERR_FILENO, out, o);
 }

@@ -1,7 +1,8 @@
 /*
  * test_crypto.c: crypto.c against privacy.md (keys, keyed hashes, sealed
  * boxes, drafts, codes, encoders) and the keygen/decrypt subcommands of
- * cli.md, end to end on temporary files.
+ * cli.md, end to end on temporary files; also log.c's one-line promise
+ * (cli.md: logs), the other half of "never in a log in clear".
  */
 #include "unit.h"
 
@@ -19,6 +20,7 @@
 #include "cmd.h"
 #include "crypto.h"
 #include "csv.h"
+#include "log.h"
 
 static char	 base[64];		/* mkdtemp root, removed at the end */
 static char	 keydir[100];		/* the fixture's server key directory */
@@ -759,7 +761,7 @@ test_decrypt_end_to_end(void **state)
 		{ "response_id", "form_version", "q_name", "q_other", "q_pn" },
 		{ "r1", "1", "Alice Smith", "'=SUM(A1:A9)", "ab12" },
 		{ "r2", "1", "has, comma \"and quote\"", "line\r\nbreak", "" },
-		{ "r3", "-2", "", "'-1", "short" },
+		{ "r3", "-2", "", "", "'-1" },
 	};
 	char in[256], out[256], other[256];
 	struct csv_reader *rd = malloc(sizeof(*rd));
@@ -784,8 +786,11 @@ test_decrypt_end_to_end(void **state)
 	buf_addc(&b, ',');
 	add_sealed(&b, "line\r\nbreak");
 	buf_adds(&b, ",\r\n");
-	/* A clear "-2" and an exporter-prefixed "'-1" pass through as is. */
-	buf_adds(&b, "r3,-2,,'-1,short\r\n");
+	/*
+	 * A clear "-2" and an exporter-prefixed "'-1" pass through as is (in
+	 * clear columns: a sealed column holds only sealed or empty cells).
+	 */
+	buf_adds(&b, "r3,-2,,,'-1\r\n");
 	assert_int_equal(b.err, PCS_OK);
 	path_in(in, sizeof(in), base, "export.csv");
 	path_in(out, sizeof(out), base, "plain.csv");
@@ -884,6 +889,273 @@ test_decrypt_end_to_end(void **state)
 	free(rd);
 }
 
+/*
+ * privacy.md: BLAKE2b-256 keyed with a crypto_kdf subkey of pseudonym.key,
+ * one subkey per purpose (context "pcsurvey", ids 1..7), the form id as
+ * context for pseudonyms.  Known answers for pseudonym.key = 00 01 .. 1f,
+ * computed independently with Python's hashlib.blake2b (the subkey is
+ * blake2b(key=master, salt=LE64(id), person="pcsurvey")): the ids are part
+ * of the stored data, so a change here would orphan every stored hash.
+ */
+static void
+test_keyed_hash_known_answers(void **state)
+{
+	static const struct {
+		enum crypto_purpose	 purpose;
+		const char		*context, *msg, *hex;
+	} kat[] = {
+		{ CP_PSEUDONYM, "staff-wellbeing", "abc",
+		  "07a688238d64e89d377ae7147d8451b0a62c16ee595bebea2cf0daa6a907bf01" },
+		{ CP_INVITE, NULL, "abc",
+		  "57242a9062a46d29b1050cebc37a08f6c8a287074b89641390d9debe3a156233" },
+		{ CP_RESUME, NULL, "abc",
+		  "b6a2a707f7ea185f30de94f9cd1dbec9675c978552076f91bec31a971bf2b0fe" },
+		{ CP_RECEIPT, NULL, "abc",
+		  "ed8f6fa22043bff7f789f0e3b17f606903d07f2f2684f6004cf783fb71e3088d" },
+		{ CP_API_TOKEN, NULL, "abc",
+		  "ae70d3f7f593c543c609cce7fe8d694489d27047bce2b70eae05d7cd4ee5b958" },
+		{ CP_SESSION, NULL, "abc",
+		  "faef92f9ca2a4fbeabf86a7381e4b92147909908c3fb10f500745b75ea5b6fec" },
+		{ CP_CSRF, NULL, "abc",
+		  "44dcfeba5cbb78a81c9313e10faec445a473241bd650db1f16e08a782cf7abb4" },
+	};
+	/* Never the unkeyed hash, nor the hash keyed with the master key. */
+	static const char unkeyed[] =
+	    "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319";
+	static const char master_keyed[] =
+	    "d63a32d3e44738d7907f964316c241adaba0abfeabc32349677578a15a203f7f";
+	uint8_t master[CRYPTO_KEY_BYTES], h[CRYPTO_HASH_BYTES];
+	char dir[128], p[256], hex[2 * CRYPTO_HASH_BYTES + 1];
+
+	(void)state;
+	_Static_assert(NELEM(kat) == CP__MAX, "one known answer per purpose");
+	make_keydir("kat", dir, sizeof(dir));
+	for (size_t i = 0; i < sizeof(master); i++)
+		master[i] = (uint8_t)i;
+	path_in(p, sizeof(p), dir, "pseudonym.key");
+	write_file(p, master, sizeof(master), 0600);
+	assert_int_equal(crypto_load_keys(dir, msg, sizeof(msg)), PCS_OK);
+	for (size_t i = 0; i < NELEM(kat); i++) {
+		crypto_keyed_hash(kat[i].purpose, kat[i].context, kat[i].msg,
+		    strlen(kat[i].msg), h);
+		crypto_hex(h, sizeof(h), hex);
+		if (strcmp(hex, kat[i].hex) != 0)
+			fail_msg("purpose %d: %s, want %s", (int)kat[i].purpose,
+			    hex, kat[i].hex);
+		assert_string_not_equal(hex, unkeyed);
+		assert_string_not_equal(hex, master_keyed);
+	}
+	/* The pseudonym of a normalised e-mail, as the database keeps it. */
+	crypto_pseudonym("test-form", STR_LIT("  Jo.Bloggs@NHS.Net "), true, h);
+	crypto_hex(h, sizeof(h), hex);
+	assert_string_equal(hex,
+	    "d2ea5be0aa9dcb5acdb950eb4f617185b188ea18f009e12bc16763a8e9872e30");
+}
+
+/*
+ * http-api.md: the exporter prefixes a cell starting with '+' with "'";
+ * base64 may start with '+' (1 box in 64), and decrypt must still open it.
+ */
+static void
+test_decrypt_box_starting_with_plus(void **state)
+{
+	static const char text[] = "=HYPERLINK(\"x\") and a marker";
+	uint8_t box[sizeof(text) - 1 + CRYPTO_SEAL_OVERHEAD];
+	char b64[256], in[256], out[256], *got;
+	struct buf b;
+	int tries = 0;
+
+	(void)state;
+	do {
+		assert_int_equal(crypto_seal(text, sizeof(text) - 1, box),
+		    PCS_OK);
+		crypto_base64(box, sizeof(box), b64);
+		assert_true(++tries < 10000);
+	} while (b64[0] != '+');
+	buf_init(&b, 4096);
+	buf_adds(&b, "response_id,q\r\nr1,");
+	csv_write_cell(&b, str_cstr(b64));	/* as the exporter writes it */
+	buf_adds(&b, "\r\n");
+	assert_int_equal(b.err, PCS_OK);
+	{
+		size_t at = strlen("response_id,q\r\nr1,");
+
+		/* the exporter wrote "'+..." (quoted, as it quotes a prefix) */
+		assert_true(b.len > at + 2);
+		assert_memory_equal(b.p + at, "\"'+", 3);
+	}
+	path_in(in, sizeof(in), base, "plus.csv");
+	path_in(out, sizeof(out), base, "plus-out.csv");
+	write_file(in, b.p, b.len, 0600);
+	assert_int_equal(run_decrypt(secpath, in, out), 0);
+	got = read_file(out, NULL);
+	assert_non_null(got);
+	/* The opened text keeps the formula rule: "'" before "=". */
+	assert_string_equal(got, "response_id,q\r\nr1,\"'=HYPERLINK(\"\"x\"\") "
+	    "and a marker\"\r\n");
+	free(got);
+	buf_release(&b);
+}
+
+/* Writes header + rows of cells (sealed when the text starts with '!'). */
+static void
+write_export(const char *path, const char *rows[][3], size_t nrows,
+    void (*damage)(struct buf *, size_t start, size_t row, size_t col))
+{
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	buf_adds(&b, "response_id,q_text,q_code\r\n");
+	for (size_t r = 0; r < nrows; r++) {
+		for (size_t c = 0; c < 3; c++) {
+			size_t start;
+
+			if (c > 0)
+				buf_addc(&b, ',');
+			start = b.len;
+			if (rows[r][c][0] == '!')
+				add_sealed(&b, rows[r][c] + 1);
+			else
+				buf_adds(&b, rows[r][c]);
+			if (damage != NULL && b.len > start)
+				damage(&b, start, r, c);
+		}
+		buf_adds(&b, "\r\n");
+	}
+	assert_int_equal(b.err, PCS_OK);
+	write_file(path, b.p, b.len, 0600);
+	buf_release(&b);
+}
+
+static const char *two_rows[][3] = {
+	{ "r1", "!first answer with a marker", "gp_partner" },
+	{ "r2", "!second answer with a marker", "nurse" },
+};
+
+/* Damage the sealed cell of row 1 (the second data row) in various ways. */
+static int damage_kind;
+
+static void
+damage_row1(struct buf *b, size_t start, size_t row, size_t col)
+{
+	if (row != 1 || col != 1)
+		return;
+	switch (damage_kind) {
+	case 0:		/* one base64 character changed: the MAC fails */
+		b->p[b->len - 10] = b->p[b->len - 10] == 'A' ? 'B' : 'A';
+		break;
+	case 1:		/* cut short by 3 characters: not base64 */
+		b->len -= 3;
+		break;
+	case 2:		/* cut short by 4: base64, but not this box */
+		b->len -= 4;
+		break;
+	case 3:		/* a spreadsheet's stray character */
+		b->p[b->len - 20] = '!';
+		break;
+	case 4:		/* replaced by short text */
+		b->len = start;
+		buf_adds(b, "hello");
+		break;
+	default:
+		break;
+	}
+}
+
+/* The same damage on row 0, before any good cell of that column. */
+static void
+damage_row0(struct buf *b, size_t start, size_t row, size_t col)
+{
+	if (row == 0)
+		damage_row1(b, start, 1, col);
+}
+
+/*
+ * privacy.md, T-37: a changed sealed cell never passes through: decrypt
+ * exits 1 naming the row and column and writes no output file.
+ */
+static void
+test_decrypt_damaged_cells_refused(void **state)
+{
+	static const char *const why[] = {
+		"does not open", "looks like a sealed answer",
+		"does not open", "not a sealed answer", "not a sealed answer",
+	};
+	char in[256], out[256], errpath[256], *err;
+	int saved, fd;
+
+	(void)state;
+	path_in(in, sizeof(in), base, "damaged.csv");
+	path_in(out, sizeof(out), base, "damaged-out.csv");
+	path_in(errpath, sizeof(errpath), base, "damaged.err");
+	/* Undamaged: exit 0 (the control). */
+	write_export(in, two_rows, NELEM(two_rows), NULL);
+	assert_int_equal(run_decrypt(secpath, in, out), 0);
+	assert_int_equal(unlink(out), 0);
+	for (damage_kind = 0; damage_kind < (int)NELEM(why); damage_kind++) {
+		for (int first = 0; first <= 1; first++) {
+			write_export(in, two_rows, NELEM(two_rows),
+			    first ? damage_row0 : damage_row1);
+			fflush(stderr);
+			saved = dup(STDERR_FILENO);
+			fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			assert_true(saved >= 0 && fd >= 0);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+			if (run_decrypt(secpath, in, out) != 1)
+				fail_msg("damage %d (row %d) was not refused",
+				    damage_kind, first ? 0 : 1);
+			fflush(stderr);
+			dup2(saved, STDERR_FILENO);
+			close(saved);
+			assert_false(exists(out));
+			err = read_file(errpath, NULL);
+			assert_non_null(err);
+			if (strstr(err, why[damage_kind]) == NULL ||
+			    strstr(err, "q_text") == NULL)
+				fail_msg("damage %d: message \"%s\"", damage_kind,
+				    err);
+			/* No answer text reaches the message. */
+			assert_null(strstr(err, "marker"));
+			free(err);
+		}
+	}
+}
+
+/* cli.md logs: one line per event, whatever a value holds (V7.3.1). */
+static void
+test_log_one_line_per_event(void **state)
+{
+	char path[256], *got, *nl;
+	int saved, fd;
+
+	(void)state;
+	path_in(path, sizeof(path), base, "log.out");
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	log_set_level(LOG_INFO);
+	log_event(LOG_INFO, "unit_test", "form=%s n=%d",
+	    "a\r\n2026-01-01T00:00:00Z error forged pid=1\x1b[31m\x7f", 3);
+	log_event(LOG_DEBUG, "below_level", NULL);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	got = read_file(path, NULL);
+	assert_non_null(got);
+	nl = strchr(got, '\n');
+	assert_non_null(nl);
+	assert_int_equal(nl[1], '\0');		/* exactly one line */
+	assert_non_null(strstr(got, " info unit_test pid="));
+	assert_non_null(strstr(got, "form=a\\x0d\\x0a2026-01-01T00:00:00Z "
+	    "error forged pid=1\\x1b[31m\\x7f n=3\n"));
+	assert_null(strchr(got, '\x1b'));
+	assert_null(strchr(got, '\r'));
+	free(got);
+}
+
 /* Seal before keys are loaded: refused, never stored in clear. */
 static void
 test_seal_without_keys(void **state)
@@ -918,6 +1190,10 @@ main(void)
 		T(test_base64_hex),
 		T(test_read_secret_key_refusals),
 		T(test_decrypt_end_to_end),
+		T(test_keyed_hash_known_answers),
+		T(test_decrypt_box_starting_with_plus),
+		T(test_decrypt_damaged_cells_refused),
+		T(test_log_one_line_per_event),
 		T(test_seal_without_keys),
 #undef T
 	};
