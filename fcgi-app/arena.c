@@ -39,6 +39,13 @@ arena_reset(struct arena *a)
 	a->used = 0;
 	if (a->head == NULL)
 		return;
+	/*
+	 * privacy.md: buffers that held an identifier are wiped.  The arena
+	 * holds the request body and opened drafts, so every request's bytes
+	 * are cleared before the memory is reused or freed.
+	 */
+	for (c = a->head; c; c = c->next)
+		explicit_bzero(c->data, c->off);
 	/* keep one ordinary chunk; free big ones so idle RSS stays flat (B5) */
 	for (c = a->head->next; c; c = next) {
 		next = c->next;

@@ -1,7 +1,8 @@
 /*
  * log.h: one line per event on stderr, `ts level event key=value...`
  * (cli.md).  Never pass an answer, a code, a token, a cookie or a query
- * value: values are written as given, only whitespace and '=' are replaced.
+ * value: values are written as given, except that control bytes become
+ * \xNN so one event stays one line.
  */
 #ifndef PCS_LOG_H
 #define PCS_LOG_H

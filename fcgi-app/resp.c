@@ -23,6 +23,9 @@ resp_reset(struct resp *r)
 	r->no_store = false;
 	r->streaming = false;
 	r->content_type = "text/html; charset=utf-8";
+	/* a page may show answers (check page) or codes: wipe, then reuse */
+	if (r->body.p)
+		explicit_bzero(r->body.p, r->body.len);
 	buf_reset(&r->head);
 	buf_reset(&r->body);
 }

@@ -517,6 +517,8 @@ store_invite_find(struct store *st, const uint8_t code_hash[STORE_HASH_BYTES], c
 /* ---- export ------------------------------------------------------------ */
 
 /*
+ * Rows come in (submitted, random id) order, never the serial's: the order
+ * of submissions within a day is not published (privacy.md).
  * The answers of each response as one text[] in the caller's key order:
  * arrays (choices) joined with ";", sealed and pseudonym objects as their
  * base64 / hex text, everything else as its text.
@@ -528,7 +530,7 @@ static const char export_sql[] =
     "WHEN 'object' THEN coalesce(r.answers -> t.k ->> 'sealed', r.answers -> t.k ->> 'pseudonym') "
     "ELSE r.answers ->> t.k END "
     "FROM unnest($2::text[]) WITH ORDINALITY AS t(k, i) ORDER BY t.i) "
-    "FROM pcs.response r WHERE r.form_id = $1 ORDER BY r.id";
+    "FROM pcs.response r WHERE r.form_id = $1 ORDER BY r.submitted, r.rid";
 
 static uint32_t
 be32(const unsigned char *p)

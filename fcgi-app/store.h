@@ -78,7 +78,8 @@ enum pcs_err	 store_withdraw(struct store *st, const uint8_t receipt[STORE_HASH_
 		    bool *deleted) PCS_MUST;
 
 /*
- * Streams the responses of form_id in id order, one callback per row with
+ * Streams the responses of form_id by day then random id (never in
+ * submission order), one callback per row with
  * the answer cells for keys (present[i] false: no answer).  A callback error
  * cancels the query and is returned.
  */
@@ -111,5 +112,93 @@ enum pcs_err	 store_purge(const char *conninfo, int64_t today, const struct form
  * reference lists.  Messages go to msg.
  */
 enum pcs_err	 store_migrate(const char *conninfo, int *applied, char *msg, size_t msglen) PCS_MUST;
+
+/* ---- researchers (store_research.c; http-api.md: Researcher API) ------- */
+
+/* A valid API token (not revoked), as the store knows it: never the token. */
+struct store_token {
+	int		 id;
+	bool		 export_scope;		/* scope "export" (includes aggregate) */
+	uint8_t		 hash[STORE_HASH_BYTES];/* the stored keyed hash, to compare in constant time */
+};
+
+/* `token create`: stores the keyed hash; *id is the new token's id. */
+enum pcs_err	 store_token_create(struct store *st, const char *name, bool export_scope,
+		    const uint8_t hash[STORE_HASH_BYTES], int64_t today, int *id) PCS_MUST;
+/* `token list`: fn once per token in id order; NULL dates are "". */
+typedef void	(*store_token_row_fn)(void *arg, const char *id, const char *name,
+		    const char *scope, const char *created, const char *last_used,
+		    const char *revoked);
+enum pcs_err	 store_token_list(struct store *st, store_token_row_fn fn, void *arg) PCS_MUST;
+/* `token revoke`: revokes and ends its sessions; *done false if no valid token has id. */
+enum pcs_err	 store_token_revoke(struct store *st, int id, int64_t today, bool *done) PCS_MUST;
+/* The valid token whose keyed hash is hash; *found false if none. */
+enum pcs_err	 store_token_find(struct store *st, const uint8_t hash[STORE_HASH_BYTES],
+		    struct store_token *t, bool *found) PCS_MUST;
+/* last_used = today (written at most once a day per token). */
+enum pcs_err	 store_token_touch(struct store *st, int id, int64_t today) PCS_MUST;
+
+/* A research session (id stored as its keyed hash) ending seconds from now. */
+enum pcs_err	 store_session_create(struct store *st, const uint8_t hash[STORE_HASH_BYTES],
+		    int token_id, int seconds) PCS_MUST;
+/* The unexpired session with hash, of a valid token; *found false if none. */
+enum pcs_err	 store_session_find(struct store *st, const uint8_t hash[STORE_HASH_BYTES],
+		    struct store_token *t, bool *found) PCS_MUST;
+enum pcs_err	 store_session_delete(struct store *st, const uint8_t hash[STORE_HASH_BYTES]) PCS_MUST;
+/* Deletes expired sessions. */
+enum pcs_err	 store_session_purge(struct store *st) PCS_MUST;
+
+/* One row of pcs.access_audit; token_id 0: none.  Strings may be NULL but via and what. */
+struct store_audit {
+	int64_t		 day;
+	int		 token_id;
+	const char	*via;		/* "api", "session", "login" */
+	const char	*what;		/* "counts", "coverage", ... */
+	const char	*form_id;
+	const char	*detail;	/* validated parameters only, never a raw query value */
+	int		 status;
+};
+enum pcs_err	 store_audit(struct store *st, const struct store_audit *a) PCS_MUST;
+
+/*
+ * True counts (privacy.md: Disclosure control; disclose.h does the rest).
+ * Every query reads the responses of form_id submitted before the day
+ * before (days since the epoch).
+ *
+ * store_counts_marker(): count, max(id) and sum(id) of those rows, a cheap
+ * sign that they changed (figures.c recomputes on change).
+ */
+struct store_marker {
+	int64_t		 n, max_id, sum_id;
+};
+enum pcs_err	 store_counts_marker(struct store *st, const char *form_id, int64_t before,
+		    struct store_marker *m) PCS_MUST;
+
+/* One response: dimension columns (icb, region, role, staff_group, org_type) and answers. */
+#define STORE_DIMS	5
+struct store_count_row {
+	struct str	 dim[STORE_DIMS];	/* as stored; has[i] false: NULL */
+	bool		 has[STORE_DIMS];
+	struct str	 answers;		/* the answers jsonb as JSON text */
+};
+/* Called once per row; an error stops the query and is returned.  Views die after the call. */
+typedef enum pcs_err (*store_count_fn)(void *arg, const struct store_count_row *r);
+/*
+ * Streams those rows one at a time (memory bounded by one row, perf.md
+ * B3); the caller aggregates.  Unexpected values are passed on as stored:
+ * the caller counts only what matches its own lists (T-16).
+ */
+enum pcs_err	 store_counts_rows(struct store *st, const char *form_id, int64_t before,
+		    store_count_fn fn, void *arg) PCS_MUST;
+/*
+ * One snapshot for several reads (the true counts of one lattice):
+ * BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY.  store_read_end() always
+ * ends it (nothing was written, so it rolls back).
+ */
+enum pcs_err	 store_read_begin(struct store *st) PCS_MUST;
+void		 store_read_end(struct store *st);
+/* totals[i]: number of responses of form_ids[i] submitted before before[i]. */
+enum pcs_err	 store_form_totals(struct store *st, const char *const *form_ids,
+		    const int64_t *before, size_t n, int64_t *totals) PCS_MUST;
 
 #endif
