@@ -256,6 +256,28 @@ db_down(struct ctx *c)
 	    "is lost. Try again in a few minutes.");
 }
 
+/*
+ * The draft of the cookie is gone: to the confirmation when it was
+ * submitted (the back button; a retry after a COMMIT whose answer was
+ * lost), else to the start page.
+ */
+static void
+draft_gone(struct ctx *c, const struct draft *d)
+{
+	char receipt[CRYPTO_CODE_TEXT + 1];
+	uint8_t hash[CRYPTO_HASH_BYTES];
+	bool exists = false;
+
+	record_receipt(str_cstr(d->token), receipt, hash);
+	crypto_wipe(receipt, sizeof(receipt));
+	if (store_response_exists(c->app->store, hash, &exists) != PCS_OK)
+		db_down(c);
+	else if (exists)
+		redirect_to(c, "/done", NULL);
+	else
+		redirect_to(c, NULL, NULL);
+}
+
 /* The draft of this request, or an answer already sent (redirect or error). */
 static bool
 need_draft(struct ctx *c, struct draft *d)
@@ -269,10 +291,18 @@ need_draft(struct ctx *c, struct draft *d)
 	err = draft_load(c, d);
 	if (err == PCS_OK)
 		return true;
-	if (err == PCS_EDBDOWN || err == PCS_ENOMEM)
+	if (err == PCS_ENOTFOUND)
+		draft_gone(c, d);
+	else if (err == PCS_ECRYPTO)
+		redirect_to(c, NULL, NULL);	/* damaged: start again */
+	else
+		/*
+		 * Any other failure is the database's (a killed backend can
+		 * come back as an error without SQLSTATE, PCS_EINTERNAL): the
+		 * draft is still there, so never send the respondent to start
+		 * again over it (test_faults.py T-33).
+		 */
 		db_down(c);
-	else	/* none, expired or damaged: start again */
-		redirect_to(c, NULL, NULL);
 	return false;
 }
 
@@ -431,7 +461,9 @@ h_invite_link(struct ctx *c)
 			return;
 		}
 		if (!form_is_open(f, c->today)) {
-			ctx_error(c, 410, "This survey is closed", "It is no longer taking responses.");
+			/* http-api.md: a GET of a closed form answers 200 "This survey is closed" */
+			c->form = f;
+			page_start(&c->resp->body, f, "", true, NULL);
 			return;
 		}
 		c->form = f;
@@ -483,6 +515,38 @@ answers_without_page(struct ctx *c, const struct fields *all, size_t p)
 			out.v[out.n++] = all->v[i];
 	}
 	return out;
+}
+
+/*
+ * The first shown page whose saved answers fail valid_page(), or -1 in
+ * *page.  "Save and come back later" keeps what was typed, errors and all,
+ * so submit checks every shown page again before anything is stored
+ * (http-api.md: validation happens on the server, always).
+ */
+static enum pcs_err
+first_invalid(struct ctx *c, const struct draft *d, const struct journey *j, int *page)
+{
+	*page = -1;
+	for (size_t p = 0; p < c->form->npages; p++) {
+		struct fields before;
+		struct valid_out v;
+		enum pcs_err err;
+
+		if (!j->pshown[p])
+			continue;
+		before = answers_without_page(c, &d->answers, p);
+		if (before.v == NULL)
+			return PCS_ENOMEM;
+		err = valid_page(c->arena, c->form, p, &d->answers, &before, j->qshown,
+		    c->today, &v);
+		if (err == PCS_ENOMEM)
+			return err;
+		if (err != PCS_OK || v.nerrs > 0) {
+			*page = (int)p;
+			return PCS_OK;
+		}
+	}
+	return PCS_OK;
 }
 
 static void
@@ -589,10 +653,13 @@ h_form_page(struct ctx *c)
 		err = draft_load(c, &d);
 		if (err == PCS_OK)
 			have = true;
-		else if (err != PCS_EDBDOWN && err != PCS_ENOMEM) {
+		else if (err == PCS_ENOTFOUND) {
+			draft_gone(c, &d);
+			return;
+		} else if (err == PCS_ECRYPTO) {
 			redirect_to(c, NULL, NULL);
 			return;
-		}
+		}	/* else the database failed: 503 with what was typed, below */
 		if (journey_eval(c->arena, c->form, have ? &d.answers : &none, &j) != PCS_OK) {
 			db_down(c);
 			return;
@@ -674,7 +741,7 @@ h_form_submit(struct ctx *c)
 	enum store_submit_result result;
 	enum pcs_err err;
 	bool exists = false;
-	int missing;
+	int missing, invalid;
 
 	if (!draft_from_cookie(c, &d)) {
 		forbid(c);
@@ -709,7 +776,14 @@ h_form_submit(struct ctx *c)
 		db_down(c);
 		return;
 	}
-	if ((missing = journey_first_missing(c->form, &j)) >= 0) {
+	missing = journey_first_missing(c->form, &j);
+	if ((err = first_invalid(c, &d, &j, &invalid)) != PCS_OK) {
+		db_down(c);
+		return;
+	}
+	if (invalid >= 0 && (missing < 0 || invalid < missing))
+		missing = invalid;
+	if (missing >= 0) {
 		redirect_page(c, missing);
 		return;
 	}
@@ -757,6 +831,17 @@ h_form_submit(struct ctx *c)
 		return;
 	case SUBMIT_DUPLICATE_PERSON:
 	default:
+		/*
+		 * Two submits of this same draft whose INSERTs overlap: the
+		 * loser can trip UNIQUE (form_id, pseudonym) instead of ON
+		 * CONFLICT (receipt_hash), as the pre-check of ON CONFLICT does
+		 * not cover the other index.  Its response is recorded.
+		 */
+		if (store_response_exists(c->app->store, row.receipt_hash, &exists) == PCS_OK &&
+		    exists) {
+			redirect_to(c, "/done", NULL);
+			return;
+		}
 		duplicate_person(c, &j, csrf);
 		return;
 	}
@@ -815,14 +900,18 @@ h_form_resume(struct ctx *c)
 		return;
 	}
 	err = draft_load(c, &d);
-	if (err == PCS_EDBDOWN || err == PCS_ENOMEM) {
+	if (err != PCS_OK && err != PCS_ENOTFOUND && err != PCS_ECRYPTO) {
 		db_down(c);
 		return;
 	}
 	if (err != PCS_OK) {
-		page_resume(&c->resp->body, c->form, csrf,
-		    "We could not find saved answers with that code. Check the code, or "
-		    "start again if your answers were saved more than 30 days ago");
+		char msg[200];
+
+		/* the lifetime is draft_days (cli.md), not always 30 */
+		snprintf(msg, sizeof(msg), "We could not find saved answers with that code. "
+		    "Check the code, or start again if your answers were saved more than "
+		    "%d days ago", c->app->conf->draft_days);
+		page_resume(&c->resp->body, c->form, csrf, msg);
 		return;
 	}
 	set_draft_cookie(c, &d);

@@ -4,6 +4,53 @@
 #include "journey.h"
 #include "valid.h"
 
+enum tri { TRI_FALSE, TRI_TRUE, TRI_UNKNOWN };
+
+/*
+ * c on the answers so far, with every test of a question on page p
+ * unknown: the respondent may still change those answers on the page.
+ * TRI_FALSE means no answer on page p can make c hold, e.g. an "all"
+ * whose test of an earlier page is false.
+ */
+static enum tri
+cond_partial(const struct form *f, const struct cond *c, size_t p,
+    const struct fields *eff, unsigned depth)
+{
+	bool unknown = false;
+	enum tri r;
+
+	if (depth > PCS_COND_DEPTH_MAX)
+		return TRI_UNKNOWN;
+	switch (c->op) {
+	case COND_ALL:
+	case COND_ANY:
+		for (size_t i = 0; i < c->nkids; i++) {
+			r = cond_partial(f, &c->kids[i], p, eff, depth + 1);
+			if (r == TRI_UNKNOWN)
+				unknown = true;
+			else if ((r == TRI_TRUE) == (c->op == COND_ANY))
+				return r;	/* all: one false; any: one true */
+		}
+		return unknown ? TRI_UNKNOWN : c->op == COND_ALL ? TRI_TRUE : TRI_FALSE;
+	case COND_NOT:
+		if (c->nkids == 0)
+			return TRI_UNKNOWN;
+		r = cond_partial(f, &c->kids[0], p, eff, depth + 1);
+		return r == TRI_UNKNOWN ? r : r == TRI_TRUE ? TRI_FALSE : TRI_TRUE;
+	case COND_EQUALS:
+	case COND_IN:
+	case COND_INCLUDES:
+	case COND_ANSWERED:
+	case COND_AT_LEAST:
+	case COND_AT_MOST:
+	case COND__MAX:
+	default:
+		if (c->qidx >= 0 && (size_t)c->qidx < f->nq && f->qs[c->qidx].page == p)
+			return TRI_UNKNOWN;
+		return cond_eval(c, eff) ? TRI_TRUE : TRI_FALSE;
+	}
+}
+
 enum pcs_err
 journey_eval(struct arena *a, const struct form *f, const struct fields *answers,
     struct journey *j)
@@ -29,7 +76,14 @@ journey_eval(struct arena *a, const struct form *f, const struct fields *answers
 			if (!j->pshown[p])
 				continue;
 			holds = q->show_if == NULL || cond_eval(q->show_if, &j->eff);
-			j->qshown[qi] = holds || q->same_page_cond;
+			/*
+			 * A same-page condition is shown (with its "answer only
+			 * if" hint) while answers on this page could still make it
+			 * hold; one already false by earlier pages is not
+			 * (forms.md: a false condition is not shown).
+			 */
+			j->qshown[qi] = holds || (q->same_page_cond &&
+			    cond_partial(f, q->show_if, p, &j->eff, 1) != TRI_FALSE);
 			j->qactive[qi] = holds;
 			if (!holds)
 				continue;

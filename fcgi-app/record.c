@@ -70,6 +70,25 @@ add_key(struct buf *out, bool *first, const char *name)
 	buf_adds(out, ": ");
 }
 
+/*
+ * One answer value: as JSON text (a string, or a number when is_number),
+ * or sealed when the form says "store": "sealed" (forms.md allows it on
+ * every type that takes an answer; privacy.md: the server cannot read it
+ * back).  A sealed value is the text the export would show in clear.
+ */
+static enum pcs_err
+add_value(struct arena *a, struct buf *out, const struct question *q, struct str v,
+    bool is_number)
+{
+	if (q->store == STORE_SEALED)
+		return add_sealed(a, out, v);
+	if (is_number)
+		buf_addstr(out, v);
+	else
+		json_str(out, v.p, v.len);
+	return PCS_OK;
+}
+
 static const struct str *
 value_of(const struct fields *ans, const char *qid, const char *suffix, struct arena *a)
 {
@@ -113,26 +132,45 @@ add_question(struct arena *a, const struct form *f, const struct question *q,
 			return PCS_OK;
 		}
 		return add_sealed(a, out, *v);	/* text is never clear (forms.md) */
-	case Q_NUMBER:
+	case Q_NUMBER: {
+		int64_t n;
+		char num[24];
+
 		if (v == NULL || v->len == 0)
 			return PCS_OK;
+		/*
+		 * valid.c checked it, but never copy answer bytes into the JSON
+		 * unquoted: a draft saved with errors held "1, \"x\": 2"
+		 */
+		if (!str_to_i64(*v, &n) || n < q->min || n > q->max)
+			return PCS_EINPUT;
+		snprintf(num, sizeof(num), "%lld", (long long)n);
 		add_key(out, first, q->id);
-		buf_addstr(out, *v);		/* checked by str_to_i64 in valid.c */
-		return PCS_OK;
+		return add_value(a, out, q, str_cstr(num), true);
+	}
 	case Q_DATE: {
 		const struct str *d = value_of(ans, q->id, "day", a);
 		const struct str *m = value_of(ans, q->id, "month", a);
 		const struct str *y = value_of(ans, q->id, "year", a);
-		int64_t dd, mm, yy;
+		int64_t dd, mm, yy, day;
 		char iso[11];
+		int cy;
+		unsigned cm, cd;
 
-		if (!d || !m || !y || !str_to_i64(*d, &dd) || !str_to_i64(*m, &mm) ||
-		    !str_to_i64(*y, &yy) || yy < 1 || mm < 1 || mm > 12 || dd < 1 || dd > 31)
+		if (!d && !m && !y)
 			return PCS_OK;
-		date_format(days_from_civil(yy, (unsigned)mm, (unsigned)dd), iso);
+		if (!d || !m || !y || !str_to_i64(*d, &dd) || !str_to_i64(*m, &mm) ||
+		    !str_to_i64(*y, &yy) || yy < 1000 || yy > 9999 || mm < 1 || mm > 12 ||
+		    dd < 1 || dd > 31)
+			return PCS_EINPUT;
+		/* 31 February would become 3 March: refuse it, as valid.c does */
+		day = days_from_civil(yy, (unsigned)mm, (unsigned)dd);
+		civil_from_days(day, &cy, &cm, &cd);
+		if (cm != mm || cd != dd)
+			return PCS_EINPUT;
+		date_format(day, iso);
 		add_key(out, first, q->id);
-		json_cstr(out, iso);
-		return PCS_OK;
+		return add_value(a, out, q, str_cstr(iso), false);
 	}
 	case Q_CHOICE:
 	case Q_SELECT:
@@ -140,7 +178,8 @@ add_question(struct arena *a, const struct form *f, const struct question *q,
 		if (v == NULL || v->len == 0)
 			return PCS_OK;
 		add_key(out, first, q->id);
-		json_str(out, v->p, v->len);
+		if ((err = add_value(a, out, q, *v, false)) != PCS_OK)
+			return err;
 		if (q->other && str_eq_cstr(*v, "other")) {
 			const struct str *o = value_of(ans, q->id, "other", a);
 			char name[160];
@@ -160,8 +199,12 @@ add_question(struct arena *a, const struct form *f, const struct question *q,
 			 */
 			bool derived_only = q->dim == DIM_REGION || q->dim == DIM_STAFF_GROUP;
 
-			if (opt && !str_eq_cstr(*v, "other") &&
-			    !(derived_only && row->dims[q->dim])) {
+			/*
+			 * "other" here is a code of the list itself: the checker
+			 * allows "other": true on a dimension only when the list
+			 * has one (staff_roles, organisation_types), so it counts
+			 */
+			if (opt && !(derived_only && row->dims[q->dim])) {
 				row->dims[q->dim] = opt->value;
 				if (q->dim == DIM_ICB && opt->parent)
 					row->dims[DIM_REGION] = opt->parent;
@@ -172,7 +215,26 @@ add_question(struct arena *a, const struct form *f, const struct question *q,
 		return err;
 	case Q_CHOICES: {
 		bool any = false;
+		struct buf joined;
 
+		if (q->store == STORE_SEALED) {
+			/* sealed: the values joined with ";", as the export shows them */
+			buf_init(&joined, PCS_RESP_BODY_MAX);
+			for (size_t i = 0; i < ans->n; i++) {
+				if (!str_eq_cstr(ans->v[i].name, q->id) || ans->v[i].value.len == 0)
+					continue;
+				if (any)
+					buf_addc(&joined, ';');
+				buf_addstr(&joined, ans->v[i].value);
+				any = true;
+			}
+			if (any && (err = joined.err) == PCS_OK) {
+				add_key(out, first, q->id);
+				err = add_sealed(a, out, buf_str(&joined));
+			}
+			buf_release(&joined);
+			return err;
+		}
 		for (size_t i = 0; i < ans->n; i++) {
 			if (!str_eq_cstr(ans->v[i].name, q->id) || ans->v[i].value.len == 0)
 				continue;
@@ -194,7 +256,8 @@ add_question(struct arena *a, const struct form *f, const struct question *q,
 			if (sv == NULL || sv->len == 0)
 				continue;
 			add_key(out, first, q->stmts[s].field);
-			json_str(out, sv->p, sv->len);
+			if ((err = add_value(a, out, q, *sv, false)) != PCS_OK)
+				return err;
 		}
 		return PCS_OK;
 	case Q_INFO:

@@ -24,16 +24,28 @@ struct vstate {
 static const char *
 msgf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * A message in the arena, never truncated: it quotes labels of up to 500
+ * (options: 2000) code points, i.e. up to 8000 bytes, and a fixed buffer
+ * cut them in the middle of a UTF-8 sequence.  NULL (no message) when out
+ * of memory.
+ */
 static const char *
 msgf(struct arena *a, const char *fmt, ...)
 {
-	char tmp[1024];
-	va_list ap;
+	va_list ap, ap2;
+	char *out;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	return arena_strndup(a, tmp, strlen(tmp));
+	out = n < 0 ? NULL : arena_alloc(a, (size_t)n + 1);
+	if (out != NULL)
+		vsnprintf(out, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	return out;
 }
 
 static enum pcs_err
@@ -54,8 +66,10 @@ add_err(struct vstate *v, size_t qidx, int stmt, int part, const char *msg)
 {
 	struct valid_out *o = v->out;
 
-	if (o->nerrs < v->cap_errs && msg)
-		o->errs[o->nerrs++] = (struct q_error){ qidx, stmt, part, msg };
+	/* out of memory for the message: still an error, never a silent pass */
+	if (o->nerrs < v->cap_errs)
+		o->errs[o->nerrs++] = (struct q_error){ qidx, stmt, part,
+		    msg ? msg : "Check your answer to this question" };
 }
 
 static struct str
@@ -197,6 +211,7 @@ check_number(struct vstate *v, size_t qi, const struct question *q)
 {
 	struct str val, t;
 	enum pcs_err err;
+	const char *canon;
 	int64_t n;
 
 	if ((err = single(v, str_cstr(q->id), &val)) != PCS_OK)
@@ -217,8 +232,16 @@ check_number(struct vstate *v, size_t qi, const struct question *q)
 		else
 			add_err(v, qi, -1, 0, msgf(v->a, "Enter a whole number between %lld and %lld",
 			    (long long)q->min, (long long)q->max));
+		return add_clean(v, str_cstr(q->id), t);	/* shown again as typed */
 	}
-	return add_clean(v, str_cstr(q->id), t);
+	/*
+	 * Store the canonical spelling: record.c writes the number into the
+	 * answers JSON as is, and "007" or "-0" typed here is not a JSON
+	 * number (PostgreSQL refused the row: submit failed with 503 forever).
+	 */
+	if ((canon = msgf(v->a, "%lld", (long long)n)) == NULL)
+		return PCS_ENOMEM;
+	return add_clean(v, str_cstr(q->id), str_cstr(canon));
 }
 
 static enum pcs_err
@@ -330,10 +353,15 @@ check_choices(struct vstate *v, size_t qi, const struct question *q)
 	struct str vals[PCS_FORM_OPTIONS_MAX];
 	size_t n = fields_all(v->posted, str_cstr(q->id), vals, PCS_FORM_OPTIONS_MAX);
 	size_t kept = 0;
-	bool exclusive = false, unknown = false;
+	const struct option *exclusive = NULL;
+	bool unknown = false;
 	enum pcs_err err;
 
-	if (n > q->nopts) {		/* more boxes than the question has */
+	/*
+	 * More boxes than the question has, or than vals[] holds (fields_all
+	 * counts past its max): the loop below reads vals[0..n).
+	 */
+	if (n > q->nopts || n > PCS_FORM_OPTIONS_MAX) {
 		v->out->bad_field = str_cstr(q->id);
 		return PCS_EINPUT;
 	}
@@ -353,7 +381,8 @@ check_choices(struct vstate *v, size_t qi, const struct question *q)
 			v->out->bad_field = str_cstr(q->id);
 			return PCS_EINPUT;
 		}
-		exclusive |= o->exclusive;
+		if (o->exclusive)
+			exclusive = o;
 		if ((err = add_clean(v, str_cstr(q->id), vals[i])) != PCS_OK)
 			return err;
 		kept++;
@@ -361,12 +390,19 @@ check_choices(struct vstate *v, size_t qi, const struct question *q)
 	if (unknown)
 		add_err(v, qi, -1, 0, "Select answers from the list");
 	else if (kept == 0) {
-		if (q->required || q->min_selected > 0)
+		/*
+		 * min_selected limits an answer; only "required" makes one
+		 * necessary (as journey_first_missing() judges at submit)
+		 */
+		if (q->required)
 			add_err(v, qi, -1, 0, msgf(v->a, "Select at least one answer for \"%s\"",
 			    label_or(q)));
 	} else if (exclusive && kept > 1)
-		add_err(v, qi, -1, 0, "Select \"None of these\" or \"I'm not sure\" on its own, "
-		    "or select other answers without it");
+		/* name the form's own exclusive option, not a guess at its label */
+		add_err(v, qi, -1, 0, msgf(v->a, "Select \"%s\" on its own, or select other "
+		    "answers without it", exclusive->label));
+	else if (exclusive)
+		;	/* "None of these" alone answers the question, whatever min_selected says */
 	else if (q->min_selected && kept < q->min_selected)
 		add_err(v, qi, -1, 0, msgf(v->a, "Select at least %zu answers", q->min_selected));
 	else if (q->max_selected && kept > q->max_selected)
