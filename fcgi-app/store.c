@@ -196,8 +196,12 @@ store_fail(struct store *st, PGresult *res, const char *what)
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 
-	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK ||
-	    (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0))) {
+	/*
+	 * No SQLSTATE means libpq itself failed (a killed backend often looks
+	 * like this while PQstatus still says OK): drop the connection.
+	 */
+	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK || state == NULL ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
 		log_event(LOG_WARN, "db_down", "stmt=%s sqlstate=%s", what,
 		    state ? state : "none");
 		if (st->conn)
@@ -205,10 +209,10 @@ store_fail(struct store *st, PGresult *res, const char *what)
 		st->conn = NULL;
 		return PCS_EDBDOWN;
 	}
-	if (state && strcmp(state, "23505") == 0)
+	if (strcmp(state, "23505") == 0)
 		return PCS_ECONFLICT;
 	log_event(LOG_ERROR, "db_error", "stmt=%s sqlstate=%s constraint=%s",
-	    what, state ? state : "none", cons ? cons : "none");
+	    what, state, cons ? cons : "none");
 	return PCS_EINTERNAL;
 }
 
@@ -519,94 +523,452 @@ store_invite_find(struct store *st, const uint8_t code_hash[STORE_HASH_BYTES], c
 /*
  * Rows come in (submitted, random id) order, never the serial's: the order
  * of submissions within a day is not published (privacy.md).
- * The answers of each response as one text[] in the caller's key order:
- * arrays (choices) joined with ";", sealed and pseudonym objects as their
- * base64 / hex text, everything else as its text.
+ * Each row's answers come as jsonb's own text (PostgreSQL writes it: one
+ * member per key, canonical spacing and escapes) and export_cells() below
+ * turns them into one cell per column in the caller's key order, with the
+ * meaning of ->> : arrays (choices) joined with ";", sealed and pseudonym
+ * objects as their base64 / hex text, everything else as its text.
+ * (perf.md B4: this was a per-key subquery in SQL, ARRAY(SELECT ... FROM
+ * unnest(keys)), which cost the server about 70 us a row, 10x the scan.)
  */
 static const char export_sql[] =
-    "SELECT encode(r.rid, 'hex'), r.form_version::text, r.submitted::text, "
-    "ARRAY(SELECT CASE jsonb_typeof(r.answers -> t.k) "
-    "WHEN 'array' THEN (SELECT string_agg(e, ';') FROM jsonb_array_elements_text(r.answers -> t.k) e) "
-    "WHEN 'object' THEN coalesce(r.answers -> t.k ->> 'sealed', r.answers -> t.k ->> 'pseudonym') "
-    "ELSE r.answers ->> t.k END "
-    "FROM unnest($2::text[]) WITH ORDINALITY AS t(k, i) ORDER BY t.i) "
+    "SELECT encode(r.rid, 'hex'), r.form_version::text, r.submitted::text, r.answers::text "
     "FROM pcs.response r WHERE r.form_id = $1 ORDER BY r.submitted, r.rid";
 
-static uint32_t
-be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+/* The column keys, hashed once per export (open addressing, FNV-1a). */
+struct keyix {
+	const char *const	*keys;
+	size_t			*lens;
+	uint32_t		*slot;		/* key index + 1; 0: empty */
+	size_t			 mask;
+};
 
-/* Decodes a binary one-dimensional text[] into cells; false if malformed. */
-static bool
-text_array(const char *v, int len, struct str *cells, bool *present, size_t n)
+static uint32_t
+fnv1a(const char *p, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)v, *end = p + len;
-	uint32_t ndim, count;
+	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < n; i++)
-		present[i] = false;
-	if (len < 12)
-		return false;
-	ndim = be32(p);
-	if (ndim == 0)
-		return n == 0;
-	if (ndim != 1 || len < 20)
-		return false;
-	count = be32(p + 12);
-	if (count != n)
-		return false;
-	p += 20;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t l;
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
 
-		if (end - p < 4)
-			return false;
-		l = be32(p);
-		p += 4;
-		if (l == 0xFFFFFFFFu)
-			continue;	/* NULL: no answer */
-		if ((uint32_t)(end - p) < l)
-			return false;
-		cells[i] = (struct str){ (const char *)p, l };
-		present[i] = true;
-		p += l;
+static bool
+keyix_init(struct keyix *ix, const char *const *keys, size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	ix->keys = keys;
+	ix->mask = size - 1;
+	ix->lens = calloc(n + 1, sizeof(*ix->lens));
+	ix->slot = calloc(size, sizeof(*ix->slot));
+	if (ix->lens == NULL || ix->slot == NULL)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		size_t h;
+
+		ix->lens[k] = strlen(keys[k]);
+		h = fnv1a(keys[k], ix->lens[k]) & ix->mask;
+		while (ix->slot[h])
+			h = (h + 1) & ix->mask;
+		ix->slot[h] = (uint32_t)k + 1;
 	}
 	return true;
+}
+
+static void
+keyix_free(struct keyix *ix)
+{
+	free(ix->lens);
+	free(ix->slot);
+}
+
+/* The column of key p[0..n), or -1. */
+static long
+keyix_find(const struct keyix *ix, const char *p, size_t n)
+{
+	size_t h = fnv1a(p, n) & ix->mask;
+
+	for (; ix->slot[h]; h = (h + 1) & ix->mask) {
+		size_t k = ix->slot[h] - 1;
+
+		if (ix->lens[k] == n && memcmp(ix->keys[k], p, n) == 0)
+			return (long)k;
+	}
+	return -1;
+}
+
+/* ---- a reader for jsonb's text output (bounds-checked; false: malformed) */
+
+struct jin {
+	const char	*p;
+	size_t		 n, i;
+};
+
+static void
+j_ws(struct jin *j)
+{
+	while (j->i < j->n && (j->p[j->i] == ' ' || j->p[j->i] == '\t' || j->p[j->i] == '\n' ||
+	    j->p[j->i] == '\r'))
+		j->i++;
+}
+
+static bool
+j_eat(struct jin *j, char c)
+{
+	j_ws(j);
+	if (j->i >= j->n || j->p[j->i] != c)
+		return false;
+	j->i++;
+	return true;
+}
+
+/* A string after its opening quote: the raw slice, escapes left in. */
+static bool
+j_str(struct jin *j, struct str *raw, bool *esc)
+{
+	size_t s = j->i;
+
+	*esc = false;
+	while (j->i < j->n) {
+		char c = j->p[j->i];
+
+		if (c == '"') {
+			*raw = (struct str){ j->p + s, j->i - s };
+			j->i++;
+			return true;
+		}
+		if (c == '\\') {
+			*esc = true;
+			j->i++;
+		}
+		j->i++;
+	}
+	return false;
+}
+
+static int
+hex4(const char *p)
+{
+	int v = 0;
+
+	for (int k = 0; k < 4; k++) {
+		char c = p[k];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* Appends the string raw (escapes in) as UTF-8 text. */
+static bool
+j_unescape(struct buf *b, struct str raw)
+{
+	const char *p = raw.p;
+	size_t n = raw.len, i = 0, run = 0;
+
+	while (i < n) {
+		long u;
+		char c;
+
+		if (p[i] != '\\') {
+			i++;
+			continue;
+		}
+		buf_add(b, p + run, i - run);
+		if (i + 1 >= n)
+			return false;
+		c = p[i + 1];
+		i += 2;
+		switch (c) {
+		case '"': case '\\': case '/':
+			buf_addc(b, c);
+			break;
+		case 'b': buf_addc(b, '\b'); break;
+		case 'f': buf_addc(b, '\f'); break;
+		case 'n': buf_addc(b, '\n'); break;
+		case 'r': buf_addc(b, '\r'); break;
+		case 't': buf_addc(b, '\t'); break;
+		case 'u':
+			if (n - i < 4 || (u = hex4(p + i)) < 0)
+				return false;
+			i += 4;
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				int lo;
+
+				if (n - i < 6 || p[i] != '\\' || p[i + 1] != 'u' ||
+				    (lo = hex4(p + i + 2)) < 0xDC00 || lo > 0xDFFF)
+					return false;
+				i += 6;
+				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+			} else if ((u >= 0xDC00 && u <= 0xDFFF) || u == 0)
+				return false;
+			if (u < 0x80)
+				buf_addc(b, (char)u);
+			else {
+				char e[4];
+				size_t m;
+
+				if (u < 0x800) {
+					e[0] = (char)(0xC0 | (u >> 6));
+					m = 1;
+				} else if (u < 0x10000) {
+					e[0] = (char)(0xE0 | (u >> 12));
+					e[1] = (char)(0x80 | ((u >> 6) & 0x3F));
+					m = 2;
+				} else {
+					e[0] = (char)(0xF0 | (u >> 18));
+					e[1] = (char)(0x80 | ((u >> 12) & 0x3F));
+					e[2] = (char)(0x80 | ((u >> 6) & 0x3F));
+					m = 3;
+				}
+				e[m] = (char)(0x80 | (u & 0x3F));
+				buf_add(b, e, m + 1);
+			}
+			break;
+		default:
+			return false;
+		}
+		run = i;
+	}
+	buf_add(b, p + run, n - run);
+	return true;
+}
+
+/* Skips one value (nesting bounded). */
+static bool
+j_skip(struct jin *j, int depth)
+{
+	struct str raw;
+	bool esc;
+	char open, close;
+	size_t s;
+
+	j_ws(j);
+	if (j->i >= j->n || depth > 64)
+		return false;
+	open = j->p[j->i];
+	if (open == '"') {
+		j->i++;
+		return j_str(j, &raw, &esc);
+	}
+	if (open == '{' || open == '[') {
+		close = open == '{' ? '}' : ']';
+		j->i++;
+		if (j_eat(j, close))
+			return true;
+		for (;;) {
+			if (open == '{' && (!j_eat(j, '"') || !j_str(j, &raw, &esc) || !j_eat(j, ':')))
+				return false;
+			if (!j_skip(j, depth + 1))
+				return false;
+			if (j_eat(j, ','))
+				continue;
+			return j_eat(j, close);
+		}
+	}
+	for (s = j->i; j->i < j->n; j->i++) {	/* number, true, false, null */
+		char c = j->p[j->i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' ||
+		    c == '.' || c == 'E'))
+			break;
+	}
+	return j->i > s;
+}
+
+/* ->> of the value here: appended to b; *null for JSON null. */
+static bool
+j_text(struct jin *j, struct buf *b, bool *null)
+{
+	struct str raw;
+	bool esc;
+	size_t s;
+
+	*null = false;
+	j_ws(j);
+	if (j->i < j->n && j->p[j->i] == '"') {
+		j->i++;
+		if (!j_str(j, &raw, &esc))
+			return false;
+		if (!esc) {
+			buf_addstr(b, raw);
+			return true;
+		}
+		return j_unescape(b, raw);
+	}
+	s = j->i;
+	if (!j_skip(j, 0))
+		return false;
+	if (j->i - s == 4 && memcmp(j->p + s, "null", 4) == 0)
+		*null = true;
+	else	/* a number, true, false, or a nested value: its jsonb text */
+		buf_add(b, j->p + s, j->i - s);
+	return true;
+}
+
+static void
+buf_cut(struct buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->p[len] = '\0';
+	}
+}
+
+/* One member's cell (appended to b); *present false when it is NULL in SQL. */
+static bool
+j_cell(struct jin *j, struct buf *b, bool *present)
+{
+	bool null;
+
+	j_ws(j);
+	if (j->i < j->n && j->p[j->i] == '[') {
+		/* string_agg(jsonb_array_elements_text(v), ';'): NULLs skipped */
+		size_t mark;
+
+		*present = false;
+		j->i++;
+		if (j_eat(j, ']'))
+			return true;
+		for (;;) {
+			mark = b->len;
+			if (*present)
+				buf_addc(b, ';');
+			if (!j_text(j, b, &null))
+				return false;
+			if (null)
+				buf_cut(b, mark);
+			else
+				*present = true;
+			if (j_eat(j, ','))
+				continue;
+			return j_eat(j, ']');
+		}
+	}
+	if (j->i < j->n && j->p[j->i] == '{') {
+		/* coalesce(v ->> 'sealed', v ->> 'pseudonym') */
+		size_t at[2] = { 0, 0 };
+		struct str key;
+		bool esc;
+
+		j->i++;
+		if (!j_eat(j, '}'))
+			for (;;) {
+				if (!j_eat(j, '"') || !j_str(j, &key, &esc) || !j_eat(j, ':'))
+					return false;
+				j_ws(j);
+				if (!esc && str_eq_cstr(key, "sealed"))
+					at[0] = j->i + 1;
+				else if (!esc && str_eq_cstr(key, "pseudonym"))
+					at[1] = j->i + 1;
+				if (!j_skip(j, 1))
+					return false;
+				if (j_eat(j, ','))
+					continue;
+				if (!j_eat(j, '}'))
+					return false;
+				break;
+			}
+		*present = false;
+		for (int k = 0; k < 2 && !*present; k++) {
+			struct jin v = { j->p, j->n, at[k] - 1 };
+			size_t mark = b->len;
+
+			if (at[k] == 0)
+				continue;
+			if (!j_text(&v, b, &null))
+				return false;
+			if (null)
+				buf_cut(b, mark);
+			else
+				*present = true;
+		}
+		return true;
+	}
+	if (!j_text(j, b, &null))
+		return false;
+	*present = !null;
+	return true;
+}
+
+/* The cells of one row's answers, as offsets into scratch. */
+static bool
+export_cells(struct str json, const struct keyix *ix, struct buf *scratch, size_t nkeys,
+    size_t *off, size_t *len, bool *present)
+{
+	struct jin j = { json.p, json.len, 0 };
+	struct str key;
+	bool esc;
+
+	for (size_t k = 0; k < nkeys; k++)
+		present[k] = false;
+	buf_reset(scratch);
+	if (!j_eat(&j, '{'))
+		return false;
+	if (j_eat(&j, '}'))
+		return true;
+	for (;;) {
+		long k;
+
+		if (!j_eat(&j, '"') || !j_str(&j, &key, &esc) || !j_eat(&j, ':'))
+			return false;
+		k = esc ? -1 : keyix_find(ix, key.p, key.len);
+		if (k < 0) {
+			if (!j_skip(&j, 0))
+				return false;
+		} else {
+			size_t mark = scratch->len;
+
+			if (!j_cell(&j, scratch, &present[k]))
+				return false;
+			if (present[k]) {
+				off[k] = mark;
+				len[k] = scratch->len - mark;
+			} else
+				buf_cut(scratch, mark);
+		}
+		if (j_eat(&j, ','))
+			continue;
+		if (!j_eat(&j, '}'))
+			return false;
+		j_ws(&j);
+		return j.i == j.n && scratch->err == PCS_OK;
+	}
 }
 
 enum pcs_err
 store_export(struct store *st, const char *form_id, const char *const *keys, size_t nkeys,
     store_export_fn fn, void *arg)
 {
-	struct buf lit;
 	struct str *cells = calloc(nkeys + 1, sizeof(*cells));
 	bool *present = calloc(nkeys + 1, sizeof(*present));
-	const char *vals[2];
+	size_t *off = calloc(nkeys + 1, sizeof(*off)), *len = calloc(nkeys + 1, sizeof(*len));
+	struct keyix ix = { NULL, NULL, NULL, 0 };
+	struct buf scratch;
+	const char *vals[1] = { form_id };
 	PGresult *res;
-	enum pcs_err err, cb = PCS_OK;
+	enum pcs_err err = PCS_OK, cb = PCS_OK;
 
-	if (cells == NULL || present == NULL) {
-		free(cells);
-		free(present);
-		return PCS_ENOMEM;
-	}
-	buf_init(&lit, 1 << 20);
-	buf_addc(&lit, '{');
-	for (size_t i = 0; i < nkeys; i++) {
-		if (i)
-			buf_addc(&lit, ',');
-		buf_addc(&lit, '"');
-		buf_adds(&lit, keys[i]);	/* ids are [a-z0-9_]: nothing to escape */
-		buf_addc(&lit, '"');
-	}
-	buf_addc(&lit, '}');
-	vals[0] = form_id;
-	vals[1] = lit.p;
-	if ((err = store_ensure(st)) != PCS_OK || lit.err != PCS_OK)
+	buf_init(&scratch, 16 * 1024 * 1024);
+	if (cells == NULL || present == NULL || off == NULL || len == NULL ||
+	    !keyix_init(&ix, keys, nkeys)) {
+		err = PCS_ENOMEM;
 		goto out;
-	if (!PQsendQueryParams(st->conn, export_sql, 2, NULL, vals, NULL, NULL, 1) ||
+	}
+	if ((err = store_ensure(st)) != PCS_OK)
+		goto out;
+	if (!PQsendQueryParams(st->conn, export_sql, 1, NULL, vals, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(st->conn)) {
 		err = store_fail(st, NULL, "export");
 		goto out;
@@ -616,14 +978,19 @@ store_export(struct store *st, const char *form_id, const char *const *keys, siz
 		ExecStatusType rs = PQresultStatus(res);
 
 		if (rs == PGRES_SINGLE_TUPLE && cb == PCS_OK) {
-			if (!text_array(PQgetvalue(res, 0, 3), PQgetlength(res, 0, 3), cells,
-			    present, nkeys))
+			struct str json = { PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3) };
+
+			if (!export_cells(json, &ix, &scratch, nkeys, off, len, present))
 				cb = PCS_EINTERNAL;
-			else
+			else {
+				for (size_t k = 0; k < nkeys; k++)
+					if (present[k])
+						cells[k] = (struct str){ scratch.p + off[k], len[k] };
 				cb = fn(arg, (struct str){ PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0) },
 				    (struct str){ PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1) },
 				    (struct str){ PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2) },
 				    cells, present, nkeys);
+			}
 			if (cb != PCS_OK) {
 				PGcancel *cancel = PQgetCancel(st->conn);
 				char ebuf[64];
@@ -642,9 +1009,12 @@ store_export(struct store *st, const char *form_id, const char *const *keys, siz
 	if (err == PCS_OK)
 		err = cb;
 out:
-	buf_release(&lit);
+	keyix_free(&ix);
+	buf_release(&scratch);
 	free(cells);
 	free(present);
+	free(off);
+	free(len);
 	return err;
 }
 
