@@ -27,6 +27,7 @@ pkgs=(
 	chromium				# browser tests (playwright-core drives it)
 	clang libclang-rt-14-dev		# libFuzzer
 	valgrind wrk
+	glpk-utils
 )
 
 # Node and npm: preinstalled on our machines; Debian's own when missing.
