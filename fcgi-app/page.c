@@ -8,8 +8,10 @@
  * first input has id = its field name (qid, qid__statement, qid__day,
  * qid__other), further radios and checkboxes qid-2, qid-3, ...; hints are
  * <first id>-hint, errors <first id>-error.  No inline script or style
- * (CSP default-src 'self'); /assets/pcsurvey.js only reveals same-page
- * conditional questions, and every page works without it.
+ * (CSP default-src 'self'); /assets/pcsurvey.js reveals same-page
+ * conditional questions and focuses the error summary, and
+ * /assets/pcsurvey-nhsuk.js starts nhsuk-frontend's own script for the
+ * components marked data-module; every page works without either.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +275,7 @@ begin(struct buf *b, bool error, const char *title, const struct form *f,
 	    "<link rel=\"stylesheet\" href=\"/assets/nhsuk-frontend.min.css\">\n"
 	    "<link rel=\"stylesheet\" href=\"/assets/pcsurvey.css\">\n"
 	    "<script src=\"/assets/pcsurvey.js\" defer></script>\n"
+	    "<script type=\"module\" src=\"/assets/pcsurvey-nhsuk.js\"></script>\n"
 	    "</head>\n<body>\n"
 	    "<a class=\"nhsuk-skip-link\" data-module=\"nhsuk-skip-link\" "
 	    "href=\"#maincontent\">Skip to main content</a>\n"
@@ -360,7 +363,8 @@ button(struct buf *b, bool secondary, const char *value, const char *text)
 static void
 summary_begin(struct buf *b)
 {
-	R(b, "<div class=\"nhsuk-error-summary\" role=\"alert\" tabindex=\"-1\">\n"
+	R(b, "<div class=\"nhsuk-error-summary\" data-module=\"nhsuk-error-summary\" "
+	    "role=\"alert\" tabindex=\"-1\">\n"
 	    "<h2 class=\"nhsuk-error-summary__heading\">There is a problem</h2>\n"
 	    "<div class=\"nhsuk-error-summary__body\">\n");
 }
@@ -634,7 +638,63 @@ cond_text(struct buf *b, const struct form *f, const struct cond *c,
 	}
 }
 
+/*
+ * Ends a sentence with a full stop, unless it ends with a quoted question
+ * or sentence already ("... to “Would you like to talk to us?”").
+ */
+static void
+full_stop(struct buf *b)
+{
+	static const char rq[] = RQ;
+	size_t n = sizeof(rq) - 1;
+
+	if (b->err == PCS_OK && b->len > n &&
+	    memcmp(b->p + b->len - n, rq, n) == 0 &&
+	    (b->p[b->len - n - 1] == '?' || b->p[b->len - n - 1] == '.' ||
+	    b->p[b->len - n - 1] == '!'))
+		return;
+	R(b, ".");
+}
+
 /* ---- question fragments ----------------------------------------------- */
+
+/* A choices question with a rule on how many boxes to tick. */
+static bool
+has_count_rule(const struct question *q)
+{
+	return q->type == Q_CHOICES && (q->min_selected > 1 || q->max_selected > 0);
+}
+
+/*
+ * A hint the page adds when the author did not write one: a date's
+ * example (the one its error messages quote), a choices question's count.
+ */
+static bool
+has_hint(const struct question *q)
+{
+	return q->hint != NULL || q->type == Q_DATE || has_count_rule(q);
+}
+
+static void
+hint_rule(struct buf *b, const struct question *q)
+{
+	size_t lo = q->min_selected, hi = q->max_selected;
+
+	if (q->type == Q_DATE && q->hint == NULL)
+		R(b, "<p>For example, 27 3 2007</p>\n");
+	if (!has_count_rule(q))
+		return;
+	if (hi > 0 && lo == hi)
+		buf_printf(b, "<p>Select %zu.</p>\n", lo);
+	else if (hi > 0 && lo > 1 && hi == lo + 1)
+		buf_printf(b, "<p>Select %zu or %zu.</p>\n", lo, hi);
+	else if (hi > 0 && lo > 1)
+		buf_printf(b, "<p>Select from %zu to %zu.</p>\n", lo, hi);
+	else if (hi > 0)
+		buf_printf(b, "<p>Select up to %zu.</p>\n", hi);
+	else
+		buf_printf(b, "<p>Select at least %zu.</p>\n", lo);
+}
 
 /* Ids for aria-describedby: the condition hint, the hint, the error. */
 static void
@@ -649,7 +709,7 @@ describedby(struct buf *b, const struct question *q, const char *id,
 		R(b, "-if");
 		any = true;
 	}
-	if (q->hint != NULL) {
+	if (has_hint(q)) {
 		R(b, any ? " " : " aria-describedby=\"");
 		T(b, q->id);
 		R(b, "-hint");
@@ -688,13 +748,15 @@ hints(struct buf *b, const struct form *f, const struct question *q)
 		T(b, q->id);
 		R(b, "-if\">Answer this only if ");
 		cond_text(b, f, q->show_if, false, 1);
-		R(b, ".</div>\n");
+		full_stop(b);
+		R(b, "</div>\n");
 	}
-	if (q->hint != NULL) {
+	if (has_hint(q)) {
 		R(b, "<div class=\"nhsuk-hint\" id=\"");
 		T(b, q->id);
 		R(b, "-hint\">\n");
 		html_paras(b, q->hint, NULL);
+		hint_rule(b, q);
 		R(b, "</div>\n");
 	}
 }
@@ -722,51 +784,52 @@ value_attr(struct buf *b, struct str s)
 	R(b, "\"");
 }
 
-/* text, email, number: label, hints, error, one input. */
-static void
-render_input(struct buf *b, const struct page_view *v, size_t qi)
+/*
+ * nhsuk's fixed-width class for an answer of at most chars characters, or
+ * NULL (full width): a box sized to its answer says what is expected.
+ */
+static const char *
+width_class(size_t chars)
 {
-	const struct question *q = &v->form->qs[qi];
-	const struct q_error *e = err_find(v, qi, -1, -1);
-	struct str val = val_str(v->values, q->id);
-	bool wrap = q->type == Q_NUMBER && (q->prefix || q->suffix);
+	static const struct {
+		size_t		 max;
+		const char	*cls;
+	} w[] = {
+		{ 2, " nhsuk-input--width-2" }, { 3, " nhsuk-input--width-3" },
+		{ 4, " nhsuk-input--width-4" }, { 5, " nhsuk-input--width-5" },
+		{ 10, " nhsuk-input--width-10" }, { 20, " nhsuk-input--width-20" },
+	};
 
-	group_open(b, e != NULL, NULL);
-	R(b, ">\n<label class=\"nhsuk-label nhsuk-label--m\" for=\"");
-	T(b, q->id);
-	R(b, "\">");
-	qlabel(b, q);
-	R(b, "</label>\n");
-	hints(b, v->form, q);
-	if (e != NULL)
-		error_message(b, q->id, e->msg);
-	if (wrap) {
-		R(b, "<div class=\"nhsuk-input-wrapper\">\n");
-		if (q->prefix != NULL) {
-			R(b, "<div class=\"nhsuk-input-wrapper__prefix\" "
-			    "aria-hidden=\"true\">");
-			T(b, q->prefix);
-			R(b, "</div>\n");
-		}
-	}
-	R(b, "<input class=\"nhsuk-input");
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (chars <= w[i].max)
+			return w[i].cls;
+	return NULL;
+}
+
+/* A number's box fits its widest value; a short text's, its max_length. */
+static void
+input_width(struct buf *b, const struct question *q)
+{
+	const char *cls = NULL;
+
 	if (q->type == Q_NUMBER) {
 		char tmp[24];
 		int64_t big = q->max > -q->min ? q->max : -q->min;
 		int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)big) +
 		    (q->min < 0);
 
-		R(b, n <= 2 ? " nhsuk-input--width-2" : n <= 3 ?
-		    " nhsuk-input--width-3" : n <= 4 ? " nhsuk-input--width-4" :
-		    n <= 5 ? " nhsuk-input--width-5" : " nhsuk-input--width-10");
-	}
-	if (e != NULL)
-		R(b, " nhsuk-input--error");
-	R(b, "\" id=\"");
-	T(b, q->id);
-	R(b, "\" name=\"");
-	T(b, q->id);
-	R(b, "\"");
+		cls = width_class(n > 0 ? (size_t)n : 1);
+		if (cls == NULL || n > 10)
+			cls = " nhsuk-input--width-10";
+	} else if (q->type == Q_TEXT && q->max_length > 0)
+		cls = width_class(q->max_length);
+	if (cls != NULL)
+		R(b, cls);
+}
+
+static void
+input_type(struct buf *b, const struct question *q)
+{
 	switch (q->type) {
 	case Q_EMAIL:
 		R(b, " type=\"email\" autocomplete=\"email\" spellcheck=\"false\"");
@@ -787,16 +850,70 @@ render_input(struct buf *b, const struct page_view *v, size_t qi)
 		R(b, " type=\"text\"");
 		break;
 	}
-	value_attr(b, val);
-	describedby(b, q, q->id, e != NULL, NULL);
+}
+
+/*
+ * A number's prefix ("£") or suffix ("hours"), id "<q>-prefix" or
+ * "<q>-suffix": hidden from screen readers as text, as nhsuk does, but
+ * part of the box's description so that the unit is not lost.
+ */
+static void
+affix(struct buf *b, const struct question *q, const char *which,
+    const char *text)
+{
+	if (text == NULL)
+		return;
+	R(b, "<div class=\"nhsuk-input-wrapper__");
+	R(b, which);
+	R(b, "\" id=\"");
+	T(b, q->id);
+	R(b, "-");
+	R(b, which);
+	R(b, "\" aria-hidden=\"true\">");
+	T(b, text);
+	R(b, "</div>\n");
+}
+
+/* text, email, number: label, hints, error, one input. */
+static void
+render_input(struct buf *b, const struct page_view *v, size_t qi)
+{
+	const struct question *q = &v->form->qs[qi];
+	const struct q_error *e = err_find(v, qi, -1, -1);
+	bool wrap = q->type == Q_NUMBER && (q->prefix || q->suffix);
+	char units[2 * ID_MAX + 16];
+
+	snprintf(units, sizeof(units), "%s%s%s%s%s", q->prefix ? q->id : "",
+	    q->prefix ? "-prefix" : "", q->prefix && q->suffix ? " " : "",
+	    q->suffix ? q->id : "", q->suffix ? "-suffix" : "");
+	group_open(b, e != NULL, NULL);
+	R(b, ">\n<label class=\"nhsuk-label nhsuk-label--m\" for=\"");
+	T(b, q->id);
+	R(b, "\">");
+	qlabel(b, q);
+	R(b, "</label>\n");
+	hints(b, v->form, q);
+	if (e != NULL)
+		error_message(b, q->id, e->msg);
+	if (wrap) {
+		R(b, "<div class=\"nhsuk-input-wrapper\">\n");
+		affix(b, q, "prefix", q->prefix);
+	}
+	R(b, "<input class=\"nhsuk-input");
+	input_width(b, q);
+	if (e != NULL)
+		R(b, " nhsuk-input--error");
+	R(b, "\" id=\"");
+	T(b, q->id);
+	R(b, "\" name=\"");
+	T(b, q->id);
+	R(b, "\"");
+	input_type(b, q);
+	value_attr(b, val_str(v->values, q->id));
+	describedby(b, q, q->id, e != NULL, wrap ? units : NULL);
 	R(b, ">\n");
 	if (wrap) {
-		if (q->suffix != NULL) {
-			R(b, "<div class=\"nhsuk-input-wrapper__suffix\" "
-			    "aria-hidden=\"true\">");
-			T(b, q->suffix);
-			R(b, "</div>\n");
-		}
+		affix(b, q, "suffix", q->suffix);
 		R(b, "</div>\n");
 	}
 	R(b, "</div>\n");
@@ -1061,11 +1178,14 @@ render_choices(struct buf *b, const struct page_view *v, size_t qi)
 	hints(b, v->form, q);
 	if (e != NULL)
 		error_message(b, q->id, e->msg);
-	R(b, "<div class=\"nhsuk-");
-	R(b, kind);
-	R(b, "\" data-module=\"nhsuk-");
-	R(b, kind);
-	R(b, "\">\n");
+	/*
+	 * nhsuk-frontend's radios script would put aria-expanded on the
+	 * "Other" radio, which role=radio does not allow (axe
+	 * aria-allowed-attr): pcsurvey.js does that reveal (data-show-if).
+	 * Its checkboxes script does "None of these" (exclusive).
+	 */
+	R(b, radios ? "<div class=\"nhsuk-radios\">\n" :
+	    "<div class=\"nhsuk-checkboxes\" data-module=\"nhsuk-checkboxes\">\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct option *o = i < q->nopts ? &q->opts[i] : &other_opt;
 		char id[ID_MAX], cond[ID_MAX + 16];
@@ -1140,8 +1260,12 @@ render_scale(struct buf *b, const struct page_view *v, size_t qi)
 		R(b, "</legend>\n");
 		if (se != NULL)
 			error_message(b, st->field, se->msg);
-		R(b, "<div class=\"nhsuk-radios nhsuk-radios--inline\" "
-		    "data-module=\"nhsuk-radios\">\n");
+		/*
+		 * Stacked, not inline: five points that wrap onto two lines
+		 * read out of order, and a magnifier user would not see the
+		 * points off to the right.
+		 */
+		R(b, "<div class=\"nhsuk-radios\">\n");
 		for (size_t i = 0; i < q->nopts; i++) {
 			char id[ID_MAX];
 
@@ -1275,7 +1399,8 @@ render_question(struct buf *b, const struct page_view *v, size_t qi)
 			R(b, "<div class=\"nhsuk-hint pcs-answer-if\">This applies "
 			    "only if ");
 			cond_text(b, v->form, q->show_if, false, 1);
-			R(b, ".</div>\n");
+			full_stop(b);
+			R(b, "</div>\n");
 		}
 		inset(b, q->text);
 		break;
@@ -1589,58 +1714,66 @@ summary_row_end(struct buf *b, const struct form *f, const struct page *pg,
 	R(b, "</span></a>\n</dd>\n</div>\n");
 }
 
+/* The rows of one scale: one per statement. */
+static void
+check_scale_rows(struct buf *b, const struct form *f, const struct page *pg,
+    const struct question *q, const struct fields *answers)
+{
+	for (size_t s = 0; s < q->nstmts; s++) {
+		struct str v = val_str(answers, q->stmts[s].field);
+
+		summary_row(b, q->stmts[s].label);
+		if (v.len == 0)
+			not_answered(b);
+		else
+			opt_label(b, q, v.p, v.len);
+		summary_row_end(b, f, pg, q->stmts[s].label, q->stmts[s].field);
+	}
+}
+
+/* One page's answers: its title, then a summary list (nothing if none). */
+static void
+check_page(struct buf *b, const struct form *f, const struct page *pg,
+    const struct fields *answers, const bool *shown)
+{
+	size_t rows = 0;
+
+	for (size_t i = 0; i < pg->nq; i++) {
+		size_t qi = pg->first_q + i;
+		const struct question *q;
+		char anchor[ID_MAX];
+
+		if (qi >= f->nq || (shown != NULL && !shown[qi]) ||
+		    f->qs[qi].type == Q_INFO)
+			continue;
+		q = &f->qs[qi];
+		if (rows++ == 0) {
+			R(b, "<h2 class=\"nhsuk-heading-m\">");
+			T(b, pg->title);
+			R(b, "</h2>\n<dl class=\"nhsuk-summary-list pcs-answers\">\n");
+		}
+		if (q->type == Q_SCALE) {
+			check_scale_rows(b, f, pg, q, answers);
+			continue;
+		}
+		anchor_id(anchor, sizeof(anchor), q, 0, 0);
+		summary_row(b, q->label);
+		answer_value(b, q, answers);
+		summary_row_end(b, f, pg, q->label, anchor);
+	}
+	if (rows > 0)
+		R(b, "</dl>\n");
+}
+
 void
 page_check(struct buf *b, const struct form *f, const struct fields *answers,
     const bool *shown, const bool *page_shown, const char *csrf)
 {
 	begin(b, false, "Check your answers", f, NULL);
 	h1(b, "Check your answers before submitting them");
-	for (size_t p = 0; p < f->npages; p++) {
-		const struct page *pg = &f->pages[p];
-		size_t rows = 0;
-
-		if (page_shown != NULL && !page_shown[p])
-			continue;
-		for (size_t i = 0; i < pg->nq; i++) {
-			size_t qi = pg->first_q + i;
-			const struct question *q;
-			char anchor[ID_MAX];
-
-			if (qi >= f->nq || (shown != NULL && !shown[qi]))
-				continue;
-			q = &f->qs[qi];
-			if (q->type == Q_INFO)
-				continue;
-			if (rows++ == 0) {
-				R(b, "<h2 class=\"nhsuk-heading-m\">");
-				T(b, pg->title);
-				R(b, "</h2>\n<dl class=\"nhsuk-summary-list\">\n");
-			}
-			if (q->type == Q_SCALE) {
-				for (size_t s = 0; s < q->nstmts; s++) {
-					struct str v = val_str(answers,
-					    q->stmts[s].field);
-
-					snprintf(anchor, sizeof(anchor), "%s",
-					    q->stmts[s].field);
-					summary_row(b, q->stmts[s].label);
-					if (v.len == 0)
-						not_answered(b);
-					else
-						opt_label(b, q, v.p, v.len);
-					summary_row_end(b, f, pg,
-					    q->stmts[s].label, anchor);
-				}
-				continue;
-			}
-			anchor_id(anchor, sizeof(anchor), q, 0, 0);
-			summary_row(b, q->label);
-			answer_value(b, q, answers);
-			summary_row_end(b, f, pg, q->label, anchor);
-		}
-		if (rows > 0)
-			R(b, "</dl>\n");
-	}
+	for (size_t p = 0; p < f->npages; p++)
+		if (page_shown == NULL || page_shown[p])
+			check_page(b, f, &f->pages[p], answers, shown);
 	R(b, "<h2 class=\"nhsuk-heading-m\">Now submit your answers</h2>\n"
 	    "<p>Check your answers are right. After you submit them you cannot "
 	    "change them, but you can withdraw them with the receipt code you "
@@ -1870,8 +2003,10 @@ page_accessibility(struct buf *b)
 	    "<h2 class=\"nhsuk-heading-m\">How accessible this website is</h2>\n"
 	    "<p>This website aims to meet the Web Content Accessibility "
 	    "Guidelines (WCAG) version 2.2 at level AA. It uses the NHS design "
-	    "system, and every page is checked with automated accessibility "
-	    "tests and by hand with a keyboard and a screen reader.</p>\n"
+	    "system. Every page is checked in a web browser with automated "
+	    "accessibility tests, at phone and desktop screen widths, and every "
+	    "survey is filled in with a keyboard alone and with JavaScript "
+	    "turned off.</p>\n"
 	    "<p>We do not know of any part of the website that does not meet "
 	    "the standard. If you find one, please tell us.</p>\n"
 	    "<h2 class=\"nhsuk-heading-m\">Reporting accessibility problems"
@@ -1881,6 +2016,10 @@ page_accessibility(struct buf *b)
 	    "team using the details in the invitation you received. Tell us "
 	    "the web address of the page and what the problem is. We will "
 	    "reply within 5 working days.</p>\n"
+	    "<h2 class=\"nhsuk-heading-m\">Preparation of this accessibility "
+	    "statement</h2>\n"
+	    "<p>This statement was prepared on 24 November 2026, when the "
+	    "website was last tested as described above.</p>\n"
 	    "<h2 class=\"nhsuk-heading-m\">Enforcement procedure</h2>\n"
 	    "<p>The Equality and Human Rights Commission (EHRC) is responsible "
 	    "for enforcing the Public Sector Bodies (Websites and Mobile "

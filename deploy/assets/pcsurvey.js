@@ -3,7 +3,13 @@
  * without it; the server validates everything and discards answers to
  * hidden questions.  No framework, no inline script (CSP default-src 'self').
  *
- * - adds "js-enabled" to <body>;
+ * - adds "js-enabled" to <body>, and "nhsuk-frontend-supported" where ES
+ *   modules run, as nhsuk-frontend's page template does: nhsuk-frontend's
+ *   own JavaScript (pcsurvey-nhsuk.js, a module loaded after this script)
+ *   and its CSS for conditional reveals only act with that class;
+ * - moves focus to the error summary when the page has one, as nhsuk and
+ *   GOV.UK do (the summary has tabindex="-1"); where nhsuk-frontend's
+ *   module cannot run, a link in the summary also moves focus to its field;
  * - [data-show-if]: a JSON condition written by page.c ({"op", "field",
  *   "type", "vals", "num", "flag", "kids"}) evaluated against the inputs
  *   of the enclosing form; the element is hidden while it is known to be
@@ -15,7 +21,28 @@
 (function () {
   'use strict';
 
+  var modules = 'noModule' in HTMLScriptElement.prototype;
+
   document.body.classList.add('js-enabled');
+  if (modules) document.body.classList.add('nhsuk-frontend-supported');
+
+  /* Focus the error summary, so it is read out and is the next Tab stop's start. */
+  var summary = document.querySelector('.nhsuk-error-summary');
+  if (summary) {
+    if (!summary.hasAttribute('tabindex')) summary.setAttribute('tabindex', '-1');
+    summary.focus();
+    if (!modules) {
+      summary.addEventListener('click', function (ev) {
+        var link = ev.target.closest ? ev.target.closest('a[href^="#"]') : null;
+        var field = link ? document.getElementById(link.getAttribute('href').slice(1)) : null;
+        if (!field || typeof field.focus !== 'function') return;
+        ev.preventDefault();
+        var box = field.closest('fieldset') || field;
+        box.scrollIntoView();
+        field.focus();
+      });
+    }
+  }
 
   function controls(form, name) {
     var out = [];

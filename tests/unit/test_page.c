@@ -302,10 +302,18 @@ page_rules(const char *h)
 	    "href=\"/assets/nhsuk-frontend.min.css\">"));
 	assert_non_null(strstr(h, "<link rel=\"stylesheet\" "
 	    "href=\"/assets/pcsurvey.css\">"));
-	/* the only script is ours, by src */
-	assert_int_equal(count(h, "<script"), 1);
+	/*
+	 * The only scripts are ours, by src: pcsurvey.js first (it adds
+	 * nhsuk-frontend-supported to <body>), then the module starting
+	 * nhsuk-frontend's own script.
+	 */
+	assert_int_equal(count(h, "<script"), 2);
 	assert_int_equal(count(h, "<script src=\"/assets/pcsurvey.js\" defer>"
 	    "</script>"), 1);
+	assert_int_equal(count(h, "<script type=\"module\" "
+	    "src=\"/assets/pcsurvey-nhsuk.js\"></script>"), 1);
+	assert_true(strstr(h, "/assets/pcsurvey.js") <
+	    strstr(h, "/assets/pcsurvey-nhsuk.js"));
 	assert_null(strstr(h, " style="));
 	assert_null(strstr(h, " onclick"));
 	assert_null(strstr(h, " onerror"));
@@ -408,8 +416,11 @@ test_page_questions_fields(void **state)
 	assert_non_null(strstr(h, "<input class=\"nhsuk-input "
 	    "nhsuk-input--width-2\" id=\"hours\" name=\"hours\" type=\"text\" "
 	    "inputmode=\"numeric\""));
+	/* the unit is part of the box's description, not said twice */
 	assert_non_null(strstr(h, "<div class=\"nhsuk-input-wrapper__suffix\" "
-	    "aria-hidden=\"true\">hours</div>"));
+	    "id=\"hours-suffix\" aria-hidden=\"true\">hours</div>"));
+	assert_non_null(strstr(h, "inputmode=\"numeric\" spellcheck=\"false\" "
+	    "aria-describedby=\"hours-suffix\">"));
 	/* checkboxes: ids q, q-2..; divider before exclusive; hints on items */
 	assert_non_null(strstr(h, "<legend class=\"nhsuk-fieldset__legend "
 	    "nhsuk-fieldset__legend--m\">Which of these are offered to you? "
@@ -484,14 +495,53 @@ test_page_questions_same_page_cond(void **state)
 	    "&quot;none&quot;]}]}\">"));
 	assert_non_null(strstr(h, "id=\"providers-if\">Answer this only if you "
 	    "did not select \xe2\x80\x9cNone of these\xe2\x80\x9d for "
-	    "\xe2\x80\x9cWhich of these are offered to you?\xe2\x80\x9d."));
+	    "\xe2\x80\x9cWhich of these are offered to you?\xe2\x80\x9d</div>"));
 	assert_non_null(strstr(h, "Answer this only if you answered "
 	    "\xe2\x80\x9cYes\xe2\x80\x9d to \xe2\x80\x9cWould you be willing to "
-	    "talk to a researcher?\xe2\x80\x9d."));
+	    "talk to a researcher?\xe2\x80\x9d</div>"));
 	assert_non_null(strstr(h, "aria-describedby=\"contact_email-if\""));
 	/* shown without JavaScript: never hidden by the server */
 	assert_null(strstr(h, " hidden"));
 	free(h);
+}
+
+/*
+ * Hints the page adds: a date's example when the author gave no hint, how
+ * many boxes to tick; and a short text's box sized to its max_length.
+ */
+static void
+test_page_questions_added_hints(void **state)
+{
+	struct page_view v = { .form = &form, .page = 1, .page_no = 2,
+	    .page_count = 2, .csrf = "t", .action = "/f/x/p/more" };
+	struct buf b;
+	char *h;
+
+	(void)state;
+	fixture_setup();
+	qs[Q_STARTED].hint = NULL;
+	qs[Q_OFFERED].min_selected = 2;
+	qs[Q_OFFERED].max_selected = 3;
+	h = render_questions(NULL, 0, false, NULL);
+	qs[Q_STARTED].hint = S("For example, 27 3 2024");
+	qs[Q_OFFERED].min_selected = 0;
+	qs[Q_OFFERED].max_selected = 0;
+	page_rules(h);
+	assert_non_null(strstr(h, "<div class=\"nhsuk-hint\" id=\"started-hint\">"
+	    "\n<p>For example, 27 3 2007</p>\n</div>"));
+	assert_non_null(strstr(h, "role=\"group\" aria-describedby=\"started-hint\">"));
+	assert_non_null(strstr(h, "<p>Select all that apply.</p>\n<p>Select 2 or 3."
+	    "</p>\n</div>"));
+	free(h);
+
+	qs[Q_NAME].max_length = 10;
+	buf_init(&b, PCS_RESP_BODY_MAX);
+	page_questions(&b, &v);
+	qs[Q_NAME].max_length = 0;
+	assert_int_equal(b.err, PCS_OK);
+	assert_non_null(strstr(b.p, "<input class=\"nhsuk-input "
+	    "nhsuk-input--width-10\" id=\"name\" name=\"name\" type=\"text\""));
+	buf_release(&b);
 }
 
 /* A same-page leaf next to an earlier page's: that one is "unknown". */
@@ -512,8 +562,9 @@ test_page_questions_cond_other_page(void **state)
 	page_rules(b.p);
 	assert_non_null(strstr(b.p, "data-show-if=\"{&quot;op&quot;:"
 	    "&quot;unknown&quot;}\""));
+	/* a sentence ending in a number gets its full stop */
 	assert_non_null(strstr(b.p, "your answer to \xe2\x80\x9cHow many hours "
-	    "a week do you work?\xe2\x80\x9d is 10 or more"));
+	    "a week do you work?\xe2\x80\x9d is 10 or more.</div>"));
 	buf_release(&b);
 }
 
@@ -576,8 +627,8 @@ test_page_questions_errors(void **state)
 	page_rules(h);	/* every href="#..." resolves to one id */
 	assert_non_null(strstr(h, "<title>Error: About you"));
 	assert_int_equal(count(h, "<div class=\"nhsuk-error-summary\" "
-	    "role=\"alert\" tabindex=\"-1\">\n<h2 class=\"nhsuk-error-summary__"
-	    "heading\">There is a problem</h2>"), 1);
+	    "data-module=\"nhsuk-error-summary\" role=\"alert\" tabindex=\"-1\">\n"
+	    "<h2 class=\"nhsuk-error-summary__heading\">There is a problem</h2>"), 1);
 	/* the summary comes before the h1, links in the order given */
 	assert_true(strstr(h, "nhsuk-error-summary") < strstr(h, "<h1"));
 	assert_non_null(strstr(h, "<li><a href=\"#hours\">Enter a number of "
@@ -595,7 +646,7 @@ test_page_questions_errors(void **state)
 	assert_non_null(strstr(h, "nhsuk-input--error\" id=\"hours\" "
 	    "name=\"hours\" type=\"text\" inputmode=\"numeric\" "
 	    "spellcheck=\"false\" value=\"12&quot;&gt;&lt;script&gt;alert(1)"
-	    "&lt;/script&gt;\" aria-describedby=\"hours-error\">"));
+	    "&lt;/script&gt;\" aria-describedby=\"hours-suffix hours-error\">"));
 	assert_non_null(strstr(h, "aria-describedby=\"wellbeing__safe-error\""));
 	assert_non_null(strstr(h, "nhsuk-input--error nhsuk-input--width-2 "
 	    "nhsuk-date-input__input\" id=\"started__month\""));
@@ -694,7 +745,7 @@ test_page_check(void **state)
 	page_check(&b, &form, &a, shown, page_shown, "c");
 	assert_int_equal(b.err, PCS_OK);
 	page_rules(b.p);
-	assert_non_null(strstr(b.p, "<dl class=\"nhsuk-summary-list\">"));
+	assert_non_null(strstr(b.p, "<dl class=\"nhsuk-summary-list pcs-answers\">"));
 	assert_non_null(strstr(b.p, "<dt class=\"nhsuk-summary-list__key\">"
 	    "Which ICB do you work in?</dt>\n<dd class=\"nhsuk-summary-list__"
 	    "value\">Healthier Lancashire &amp; South Cumbria</dd>"));
@@ -1020,6 +1071,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_questions_rules),
 		cmocka_unit_test(test_page_questions_fields),
+		cmocka_unit_test(test_page_questions_added_hints),
 		cmocka_unit_test(test_page_questions_same_page_cond),
 		cmocka_unit_test(test_page_questions_cond_other_page),
 		cmocka_unit_test(test_page_questions_refill_escaped),
