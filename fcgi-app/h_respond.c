@@ -212,14 +212,27 @@ draft_save(struct ctx *c, const struct draft *d, const struct fields *answers)
 	return err;
 }
 
+/*
+ * After a submit the cookie only has to outlive retries and the done page;
+ * kept for draft_days it would let a later user of the same browser see the
+ * receipt and withdraw the response (privacy review).
+ */
+#define SUBMITTED_COOKIE_SECONDS	3600
+
 static void
-set_draft_cookie(struct ctx *c, const struct draft *d)
+set_draft_cookie_for(struct ctx *c, const struct draft *d, long max_age)
 {
 	char path[PCS_FORM_ID_MAX + 8];
 
 	snprintf(path, sizeof(path), "/f/%s", c->form->id);
 	(void)resp_cookie(c->resp, DRAFT_COOKIE, str_cstr(d->token), path, "Lax",
-	    (long)c->app->conf->draft_days * 86400, c->app->conf->https);
+	    max_age, c->app->conf->https);
+}
+
+static void
+set_draft_cookie(struct ctx *c, const struct draft *d)
+{
+	set_draft_cookie_for(c, d, (long)c->app->conf->draft_days * 86400);
 }
 
 /* 303 to "/f/{form}" + tail + page (tail and page may be NULL). */
@@ -816,6 +829,7 @@ h_form_submit(struct ctx *c)
 	case SUBMIT_STORED:
 	case SUBMIT_ALREADY:
 		log_event(LOG_INFO, "response_stored", "form=%s", c->form->id);
+		set_draft_cookie_for(c, &d, SUBMITTED_COOKIE_SECONDS);
 		redirect_to(c, "/done", NULL);
 		return;
 	case SUBMIT_INVITE_USED:
@@ -880,7 +894,7 @@ h_form_resume(struct ctx *c)
 	struct draft d;
 	struct journey j;
 	enum pcs_err err;
-	int p;
+	int p, q;
 
 	snprintf(context, sizeof(context), "resume:%s", c->form->id);
 	csrf_public(context, c->today, csrf);
@@ -919,9 +933,11 @@ h_form_resume(struct ctx *c)
 		db_down(c);
 		return;
 	}
+	/* continue where they stopped: the first page still unanswered */
 	p = journey_first_missing(c->form, &j);
-	if (p < 0 && d.answers.n == 0)
-		p = journey_next(c->form, &j, -1);
+	q = journey_first_unanswered(c->form, &j);
+	if (p < 0 || (q >= 0 && q < p))
+		p = q;
 	redirect_page(c, p);
 }
 

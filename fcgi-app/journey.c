@@ -186,3 +186,27 @@ journey_first_missing(const struct form *f, const struct journey *j)
 	}
 	return -1;
 }
+
+int
+journey_first_unanswered(const struct form *f, const struct journey *j)
+{
+	for (size_t p = 0; p < f->npages; p++) {
+		const struct page *pg = &f->pages[p];
+		bool asks = false, answered = false;
+
+		if (!j->pshown[p])
+			continue;
+		for (size_t i = 0; i < pg->nq; i++) {
+			const struct question *q = &f->qs[pg->first_q + i];
+
+			if (q->type == Q_INFO || !j->qactive[pg->first_q + i])
+				continue;
+			asks = true;
+			for (size_t k = 0; k < j->eff.n && !answered; k++)
+				answered = question_owns_field(q, j->eff.v[k].name);
+		}
+		if (asks && !answered)
+			return (int)p;
+	}
+	return -1;
+}

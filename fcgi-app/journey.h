@@ -31,6 +31,8 @@ int		journey_prev(const struct form *f, const struct journey *j, int p);
 size_t		journey_page_no(const struct form *f, const struct journey *j, size_t p);
 /* The first shown page with a required active question unanswered, or -1. */
 int		journey_first_missing(const struct form *f, const struct journey *j);
+/* The first shown page none of whose questions has an answer yet, or -1. */
+int		journey_first_unanswered(const struct form *f, const struct journey *j);
 /* True when q has an answer in fields. */
 bool		question_answered(const struct question *q, const struct fields *ans);
 

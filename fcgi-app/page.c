@@ -306,8 +306,13 @@ page_begin(struct buf *b, const char *title, const struct form *f)
 	begin(b, false, title, f, NULL);
 }
 
-void
-page_end(struct buf *b)
+/*
+ * The footer.  Inside a form the privacy link goes to that form's own
+ * notice on its start page (forms.md: privacy_notice is "linked from every
+ * page"); elsewhere to the site's general notice.
+ */
+static void
+end(struct buf *b, const struct form *f)
 {
 	R(b, "</div>\n</div>\n</main>\n</div>\n"
 	    "<footer class=\"nhsuk-footer\" role=\"contentinfo\">\n"
@@ -316,8 +321,14 @@ page_end(struct buf *b)
 	    "<h2 class=\"nhsuk-u-visually-hidden\">Support links</h2>\n"
 	    "<ul class=\"nhsuk-footer__list\">\n"
 	    "<li class=\"nhsuk-footer__list-item\"><a "
-	    "class=\"nhsuk-footer__list-item-link\" href=\"/privacy\">Privacy "
-	    "notice</a></li>\n"
+	    "class=\"nhsuk-footer__list-item-link\" href=\"");
+	if (f != NULL) {
+		R(b, "/f/");
+		T(b, f->id);
+		R(b, "#privacy-notice");
+	} else
+		R(b, "/privacy");
+	R(b, "\">Privacy notice</a></li>\n"
 	    "<li class=\"nhsuk-footer__list-item\"><a "
 	    "class=\"nhsuk-footer__list-item-link\" href=\"/accessibility\">"
 	    "Accessibility statement</a></li>\n"
@@ -325,6 +336,12 @@ page_end(struct buf *b)
 	    "class=\"nhsuk-footer__list-item-link\" href=\"/withdraw\">"
 	    "Withdraw your answers</a></li>\n"
 	    "</ul>\n</div>\n</div>\n</footer>\n</body>\n</html>\n");
+}
+
+void
+page_end(struct buf *b)
+{
+	end(b, NULL);
 }
 
 static void
@@ -1465,7 +1482,7 @@ page_questions(struct buf *b, const struct page_view *v)
 	if (!v->preview)
 		button(b, true, "save", "Save and come back later");
 	R(b, "</div>\n</form>\n");
-	page_end(b);
+	end(b, v->form);
 }
 
 void
@@ -1783,7 +1800,7 @@ page_check(struct buf *b, const struct form *f, const struct fields *answers,
 	csrf_field(b, csrf);
 	button(b, false, NULL, "Submit");
 	R(b, "</form>\n");
-	page_end(b);
+	end(b, f);
 }
 
 /* ---- confirmation, save, resume, withdraw ----------------------------- */
@@ -1804,7 +1821,7 @@ page_done(struct buf *b, const struct form *f, const char *receipt)
 	    "find your answers: we do not know which answers are yours.</p>\n"
 	    "<p>To delete your answers, go to <a href=\"/withdraw\">withdraw "
 	    "your answers</a> and enter your receipt code.</p>\n");
-	page_end(b);
+	end(b, f);
 }
 
 void
@@ -1830,7 +1847,7 @@ page_saved(struct buf *b, const struct form *f, const char *resume_code,
 	T(b, f->id);
 	R(b, "/resume\">continue your answers</a> and enter your resume "
 	    "code.</p>\n");
-	page_end(b);
+	end(b, f);
 }
 
 void
@@ -1849,7 +1866,7 @@ page_resume(struct buf *b, const struct form *f, const char *csrf,
 	    "Save and come back later.", error);
 	button(b, false, NULL, "Continue");
 	R(b, "</form>\n");
-	page_end(b);
+	end(b, f);
 }
 
 void
