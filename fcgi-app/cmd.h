@@ -15,5 +15,6 @@ int	cmd_decrypt(int argc, char **argv);
 int	cmd_invite(int argc, char **argv);
 int	cmd_export(int argc, char **argv);
 int	cmd_purge(int argc, char **argv);
+int	cmd_token(int argc, char **argv);
 
 #endif

@@ -51,4 +51,12 @@
 #define PCS_RESP_BODY_MAX	(4 * 1024 * 1024)	/* one HTML/JSON page */
 #define PCS_ARENA_CHUNK		(64 * 1024)
 
+/* http-api.md: Researcher API and pages (issue 6) */
+#define PCS_SESSION_SECONDS	28800		/* pcs_session Max-Age and expiry: 8 h */
+#define PCS_TOKEN_NAME_MAX	100		/* token create --name, code points */
+#define PCS_API_QUOTE_MAX	64		/* bytes of a by/question value an error may quote */
+#define PCS_FIGURES_CACHE_MAX	4		/* published lattices one worker keeps (figures.c) */
+#define PCS_EXPORT_CHUNK	(64 * 1024)	/* responses.csv: bytes per resp_flush() */
+#define PCS_TOKEN_INPUT_MAX	256		/* bytes of a presented token or session id hashed (T-24) */
+
 #endif

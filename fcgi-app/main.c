@@ -17,6 +17,7 @@ static const struct {
 	{ "check", cmd_check, "check FILE...                 validate form files (forms.md)" },
 	{ "migrate", cmd_migrate, "migrate [--config FILE]       apply schema migrations, load reference data" },
 	{ "keygen", cmd_keygen, "keygen --out DIR              write pseudonym.key, research.pub, research.sec" },
+	{ "token", cmd_token, "token create --name NAME --scope aggregate|export | token list | token revoke ID" },
 	{ "invite", cmd_invite, "invite create --form F --count N [--label TEXT] | invite status --form F" },
 	{ "export", cmd_export, "export --form F [--out FILE]      responses.csv for operators" },
 	{ "purge", cmd_purge, "purge [--config FILE]         delete expired drafts and old responses" },

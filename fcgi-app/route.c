@@ -4,12 +4,14 @@
  * too large, 415 content type, 410 closed form (before CSRF), 403 cross-site
  * POST.  Trusts only what http.c has decoded.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "html.h"
 #include "log.h"
 #include "page.h"
 #include "route.h"
+#include "valid.h"
 
 enum route_flag {
 	RF_FORM = 1,		/* {form} must name a public form */
@@ -18,7 +20,12 @@ enum route_flag {
 enum route {
 	ROUTE_INDEX, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_PRIVACY, ROUTE_ACCESSIBILITY,
 	ROUTE_WITHDRAW, ROUTE_FORM, ROUTE_FORM_START, ROUTE_FORM_PAGE, ROUTE_FORM_CHECK,
-	ROUTE_FORM_SUBMIT, ROUTE_FORM_DONE, ROUTE_FORM_RESUME, ROUTE_INVITE, ROUTE__MAX
+	ROUTE_FORM_SUBMIT, ROUTE_FORM_DONE, ROUTE_FORM_RESUME, ROUTE_INVITE,
+	ROUTE_API_FORMS, ROUTE_API_FORMS_CSV, ROUTE_API_CODEBOOK, ROUTE_API_CODEBOOK_CSV,
+	ROUTE_API_COUNTS, ROUTE_API_COUNTS_CSV, ROUTE_API_COVERAGE, ROUTE_API_COVERAGE_CSV,
+	ROUTE_API_RESPONSES, ROUTE_RESEARCH, ROUTE_RESEARCH_LOGIN, ROUTE_RESEARCH_LOGOUT,
+	ROUTE_RESEARCH_COVERAGE, ROUTE_RESEARCH_PREVIEW, ROUTE_RESEARCH_PREVIEW_PAGE,
+	ROUTE__MAX
 };
 
 static const struct route_def {
@@ -41,6 +48,28 @@ static const struct route_def {
 	[ROUTE_FORM_DONE] = { "/f/{form}/done", M_GET | M_HEAD, RF_FORM, h_form_done },
 	[ROUTE_FORM_RESUME] = { "/f/{form}/resume", M_GET | M_HEAD | M_POST, RF_FORM, h_form_resume },
 	[ROUTE_INVITE] = { "/i/{code}", M_GET | M_HEAD, 0, h_invite_link },
+	/* http-api.md Researcher API: auth, {form} and drafts are the handlers' (h_api.c) */
+	[ROUTE_API_FORMS] = { "/api/v1/forms", M_GET | M_HEAD, 0, h_api_forms },
+	[ROUTE_API_FORMS_CSV] = { "/api/v1/forms.csv", M_GET | M_HEAD, 0, h_api_forms },
+	[ROUTE_API_CODEBOOK] = { "/api/v1/forms/{form}/codebook", M_GET | M_HEAD, 0, h_api_codebook },
+	[ROUTE_API_CODEBOOK_CSV] = { "/api/v1/forms/{form}/codebook.csv", M_GET | M_HEAD, 0,
+	    h_api_codebook },
+	[ROUTE_API_COUNTS] = { "/api/v1/forms/{form}/counts", M_GET | M_HEAD, 0, h_api_counts },
+	[ROUTE_API_COUNTS_CSV] = { "/api/v1/forms/{form}/counts.csv", M_GET | M_HEAD, 0,
+	    h_api_counts },
+	[ROUTE_API_COVERAGE] = { "/api/v1/forms/{form}/coverage", M_GET | M_HEAD, 0, h_api_coverage },
+	[ROUTE_API_COVERAGE_CSV] = { "/api/v1/forms/{form}/coverage.csv", M_GET | M_HEAD, 0,
+	    h_api_coverage },
+	[ROUTE_API_RESPONSES] = { "/api/v1/forms/{form}/responses.csv", M_GET, 0, h_api_responses },
+	/* /research pages: a researcher session (h_research.c), drafts included */
+	[ROUTE_RESEARCH] = { "/research", M_GET | M_HEAD, 0, h_research_home },
+	[ROUTE_RESEARCH_LOGIN] = { "/research/login", M_GET | M_HEAD | M_POST, 0, h_research_login },
+	[ROUTE_RESEARCH_LOGOUT] = { "/research/logout", M_POST, 0, h_research_logout },
+	[ROUTE_RESEARCH_COVERAGE] = { "/research/coverage", M_GET | M_HEAD, 0, h_research_coverage },
+	[ROUTE_RESEARCH_PREVIEW] = { "/research/preview/{form}", M_GET | M_HEAD, 0,
+	    h_research_preview },
+	[ROUTE_RESEARCH_PREVIEW_PAGE] = { "/research/preview/{form}/p/{page}",
+	    M_GET | M_HEAD | M_POST, 0, h_research_preview_page },
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) == ROUTE__MAX, "routes[]");
 
@@ -121,6 +150,31 @@ static bool
 form_public(const struct form *f)
 {
 	return f->status != FS_DRAFT;	/* forms.md: a draft form is not public (404) */
+}
+
+/*
+ * adversarial.md T-10/T-11: the 400 for an unreadable answer names the
+ * question it was for (its label from the form, never the value).
+ */
+static void
+bad_answer(struct ctx *c)
+{
+	static const char generic[] = "An answer contained characters we cannot accept, "
+	    "such as control characters. Go back, retype it and try again.";
+	char msg[PCS_FORM_LABEL_MAX * 4 + 200];
+
+	for (size_t i = 0; c->form && c->req->bad_field.len && i < c->form->nq; i++) {
+		const struct question *q = &c->form->qs[i];
+
+		if (q->label == NULL || !question_owns_field(q, c->req->bad_field))
+			continue;
+		snprintf(msg, sizeof(msg), "Your answer to \"%s\" contained characters we "
+		    "cannot accept, such as control characters. Go back, retype it and "
+		    "try again.", q->label);
+		ctx_error(c, 400, "Some of your answers could not be read", msg);
+		return;
+	}
+	ctx_error(c, 400, "Some of your answers could not be read", generic);
 }
 
 void
@@ -208,9 +262,7 @@ route_dispatch(void *arg, struct arena *a, struct http_req *req, struct resp *re
 			return;
 		}
 		if (err != PCS_OK) {
-			ctx_error(&c, 400, "Some of your answers could not be read",
-			    "An answer contained characters we cannot accept, such as "
-			    "control characters. Go back, retype it and try again.");
+			bad_answer(&c);
 			return;
 		}
 	}

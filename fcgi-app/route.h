@@ -45,5 +45,18 @@ void	h_withdraw(struct ctx *c);
 void	h_invite_link(struct ctx *c);
 void	h_privacy(struct ctx *c);
 void	h_accessibility(struct ctx *c);
+/* handlers: h_api.c (http-api.md: Researcher API) */
+void	h_api_forms(struct ctx *c);
+void	h_api_codebook(struct ctx *c);
+void	h_api_counts(struct ctx *c);
+void	h_api_coverage(struct ctx *c);
+void	h_api_responses(struct ctx *c);
+/* handlers: h_research.c (/research pages) */
+void	h_research_home(struct ctx *c);
+void	h_research_login(struct ctx *c);
+void	h_research_logout(struct ctx *c);
+void	h_research_coverage(struct ctx *c);
+void	h_research_preview(struct ctx *c);
+void	h_research_preview_page(struct ctx *c);
 
 #endif
