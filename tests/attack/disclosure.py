@@ -203,7 +203,16 @@ def apply_rule(shape, counts, rule):
         changed = False
         for ent in lines:
             supp = [f for f in ent if state[f] != "shown"]
-            if len(supp) != 1:
+            # Rule 4 as written suppresses again only for a lone suppressed
+            # entry; that lets an attacker solve cells (this test found it).
+            # disclose.c also treats a line with a published margin as
+            # unprotected while its hidden refinements add up to less than
+            # their number plus the rounding width (README).
+            hidden = [f for f in ent[1:] if state[f] != "shown"]
+            width = rule.round_to - 1 if rule.round_to > 1 else 1
+            weak = (len(supp) >= 1 and state[ent[0]] == "shown" and
+                    sum(counts[f] for f in hidden) < len(hidden) + width)
+            if len(supp) != 1 and not weak:
                 continue
             best = None
             for f in ent[1:]:                # refinements first, byte order on ties
