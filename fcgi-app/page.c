@@ -307,13 +307,18 @@ page_begin(struct buf *b, const char *title, const struct form *f)
 }
 
 /*
- * The footer.  Inside a form the privacy link goes to that form's own
- * notice on its start page (forms.md: privacy_notice is "linked from every
- * page"); elsewhere to the site's general notice.
+ * The end of every page.  Inside a form, a link to that form's own notice
+ * on its start page (forms.md: privacy_notice is "linked from every page");
+ * the footer stays the same everywhere (WCAG 3.2.6 consistent help).
  */
 static void
 end(struct buf *b, const struct form *f)
 {
+	if (f != NULL) {
+		R(b, "<p class=\"nhsuk-body-s pcs-form-privacy\"><a href=\"/f/");
+		T(b, f->id);
+		R(b, "#privacy-notice\">Privacy notice for this survey</a></p>\n");
+	}
 	R(b, "</div>\n</div>\n</main>\n</div>\n"
 	    "<footer class=\"nhsuk-footer\" role=\"contentinfo\">\n"
 	    "<div class=\"nhsuk-width-container\">\n"
@@ -321,14 +326,8 @@ end(struct buf *b, const struct form *f)
 	    "<h2 class=\"nhsuk-u-visually-hidden\">Support links</h2>\n"
 	    "<ul class=\"nhsuk-footer__list\">\n"
 	    "<li class=\"nhsuk-footer__list-item\"><a "
-	    "class=\"nhsuk-footer__list-item-link\" href=\"");
-	if (f != NULL) {
-		R(b, "/f/");
-		T(b, f->id);
-		R(b, "#privacy-notice");
-	} else
-		R(b, "/privacy");
-	R(b, "\">Privacy notice</a></li>\n"
+	    "class=\"nhsuk-footer__list-item-link\" href=\"/privacy\">"
+	    "Privacy notice</a></li>\n"
 	    "<li class=\"nhsuk-footer__list-item\"><a "
 	    "class=\"nhsuk-footer__list-item-link\" href=\"/accessibility\">"
 	    "Accessibility statement</a></li>\n"

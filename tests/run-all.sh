@@ -24,6 +24,7 @@ STACK_UP=0
 TORN_DOWN=0
 OUT=
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export LSAN_OPTIONS=suppressions=$PWD/deploy/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export CMOCKA_MESSAGE_OUTPUT=STDOUT
 SLOT=${PCS_TEST_SLOT:-}
