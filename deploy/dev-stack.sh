@@ -8,9 +8,13 @@
 #   test-up    test instance: var/test/  nginx 127.0.0.1:8180, PostgreSQL 15532,
 #              sanitizer build, fresh database and keys, logs rotated
 #   test-down  stops the test instance (keeps its files for a post-mortem)
+#   bench-up   bench instance: var/bench/ nginx 127.0.0.1:8380, PostgreSQL 15732,
+#              optimised build (bin/pcsurvey), 4 workers per CPU (PCS_BENCH_WORKERS),
+#              no POST rate limit to speak of, fresh database and keys
+#   bench-down stops the bench instance (`make bench`: tests/bench/bench.py)
 #   status     says what runs, per instance
 #
-# Both instances can run side by side.  Every process is found again by its
+# All instances can run side by side.  Every process is found again by its
 # pid file; a stale pid file (or a zombie: toolchain.md gotcha 10) is not
 # trusted.  Run as root on Debian 12 (see deploy/install-deps.sh).
 #
@@ -56,12 +60,27 @@ set_instance() {
 		PG_PORT=$((15532 + ${SLOT:-0} * 10)) WORKERS=3
 		BIN=$ROOT/build/san/pcsurvey LAG=0
 		;;
+	bench)
+		# Workers block on PostgreSQL round trips (fsync at commit): 4
+		# per CPU served twice the respondents of 1 per CPU (perf.md B2).
+		SLOT= LINK=var/bench HTTP_PORT=8380 PG_PORT=15732
+		WORKERS=${PCS_BENCH_WORKERS:-$((4 * $(nproc)))}
+		BIN=$ROOT/bin/pcsurvey LAG=0
+		;;
 	*)
 		die "unknown instance $INST"
 		;;
 	esac
 	LOG_LEVEL=${PCS_LOG_LEVEL:-info}
 	RATE=${PCS_NGINX_RATE:-50r/s}
+	if [ "$INST" = bench ]; then
+		RATE=${PCS_NGINX_RATE:-1000000r/s}	# benchmarks must not be throttled
+	fi
+}
+
+# The test and bench instances are thrown away and made again at every start.
+throwaway() {
+	[ "$INST" = test ] || [ "$INST" = bench ]
 }
 
 # True when the nginx workers (www-data) and PostgreSQL (postgres) can reach
@@ -99,7 +118,7 @@ resolve_var() {
 		fi
 		return 0
 	fi
-	if [ "$INST" = test ] && [ ! -e "$ROOT/var" ]; then
+	if [ "$INST" != dev ] && [ ! -e "$ROOT/var" ]; then
 		# The dev instance's directory holds var/test: make it first,
 		# with the same fallback decision.
 		(set_instance dev; resolve_var create)
@@ -312,7 +331,7 @@ pg_up() {
 			die "PostgreSQL did not start"
 		fi
 	fi
-	if [ "$INST" = test ]; then
+	if throwaway; then
 		psql_admin -c "DROP DATABASE IF EXISTS pcsurvey WITH (FORCE)"
 	fi
 	if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = 'pcsurvey'")" != 1 ]; then
@@ -326,7 +345,7 @@ pg_up() {
 
 keys() {
 	local k=$VAR/keys c=$VAR/custodian
-	if [ "$INST" = test ]; then
+	if throwaway; then
 		rm -rf "$k" "$c"
 	fi
 	if [ -f "$k/pseudonym.key" ]; then
@@ -497,7 +516,7 @@ up() {
 	make_dirs
 	stop_nginx
 	stop_server
-	if [ "$INST" = test ]; then
+	if throwaway; then
 		# A throwaway instance: fresh logs (PostgreSQL restarted so it
 		# writes to the new file), fresh database and keys below.
 		stop_pg
@@ -530,9 +549,18 @@ cmd_test_up() {
 	build
 	build SANITIZE=address,undefined
 	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+	export LSAN_OPTIONS=suppressions=$ROOT/deploy/lsan.supp:print_suppressions=0
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	up
 	say "test instance up at http://127.0.0.1:$HTTP_PORT (state in $VAR)"
+}
+
+cmd_bench_up() {
+	set_instance bench
+	install_deps
+	build
+	up
+	say "bench instance up at http://127.0.0.1:$HTTP_PORT (state in $VAR, $WORKERS workers)"
 }
 
 cmd_down() {
@@ -548,7 +576,7 @@ cmd_down() {
 
 cmd_status() {
 	local i pid
-	for i in dev test; do
+	for i in dev test bench; do
 		set_instance "$i"
 		resolve_var find
 		if [ -z "$VAR" ] || [ ! -d "$VAR" ]; then
@@ -574,7 +602,7 @@ cmd_status() {
 }
 
 usage() {
-	echo "usage: deploy/dev-stack.sh run|stop|test-up|test-down|status" >&2
+	echo "usage: deploy/dev-stack.sh run|stop|test-up|test-down|bench-up|bench-down|status" >&2
 	exit 2
 }
 
@@ -588,6 +616,8 @@ run) cmd_run ;;
 stop) cmd_down dev ;;
 test-up) cmd_test_up ;;
 test-down) cmd_down test ;;
+bench-up) cmd_bench_up ;;
+bench-down) cmd_down bench ;;
 status) cmd_status ;;
 *) usage ;;
 esac
