@@ -2399,6 +2399,15 @@ cond_target(struct ctx *x, const struct jp *jp, const char *name,
 			base[bl] = '\0';
 			*qi = find_q(x, base);
 		}
+		/*
+		 * A question whose "type" was missing or wrong (already
+		 * reported) is left as Q__MAX: nothing can be said about
+		 * testing it, and q_type_names[] has no entry for it (the
+		 * messages below indexed past the array: found by
+		 * tests/fuzz/fuzz_form.c, crashes/form/cond-on-untyped-*).
+		 */
+		if (*qi >= 0 && f->qs[*qi].type == Q__MAX)
+			return false;
 		if (*qi >= 0 && f->qs[*qi].type != Q_SCALE) {
 			problem(x, jp, "%s: only the statements of a scale are "
 			    "named question__statement, and %s is a %s question",
@@ -2429,6 +2438,8 @@ cond_target(struct ctx *x, const struct jp *jp, const char *name,
 		return false;
 	}
 	q = &f->qs[*qi];
+	if (q->type == Q__MAX)
+		return false;	/* its type is reported already: see above */
 	if (q->type == Q_INFO) {
 		problem(x, jp, "%s is an info item, not a question; it has no "
 		    "answer to test", qs(q1, name));

@@ -32,6 +32,7 @@
 
 #define SERVE_DRAIN_SECONDS	10	/* SIGTERM: then SIGKILL what is left */
 #define SERVE_BACKLOG		64	/* short: a full server answers fast (issue 8) */
+#define SERVE_RESPAWN_PAUSE_MS	250	/* before restarting a worker that died at once */
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 static volatile sig_atomic_t worker_stop;
@@ -127,8 +128,18 @@ worker_main(int fd, const struct conf *conf, const struct formset *forms)
 
 struct pool {
 	pid_t	pids[PCS_WORKERS_MAX];
+	time_t	born[PCS_WORKERS_MAX];	/* CLOCK_MONOTONIC seconds at spawn */
 	int	n;
 };
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static pid_t
 spawn(int fd, const struct conf *conf, const struct formset *forms)
@@ -178,8 +189,10 @@ pool_drain(struct pool *p)
 static void
 pool_start(struct pool *p, int fd, const struct conf *conf, const struct formset *forms)
 {
-	for (int i = 0; i < p->n; i++)
+	for (int i = 0; i < p->n; i++) {
 		p->pids[i] = spawn(fd, conf, forms);
+		p->born[i] = mono_now();
+	}
 }
 
 /* Reaps dead workers and starts their replacements. */
@@ -196,7 +209,16 @@ pool_reap(struct pool *p, int fd, const struct conf *conf, const struct formset 
 			log_event(LOG_WARN, "worker_died", "status=%d signal=%d",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			/*
+			 * A worker that dies within a second of its start (a
+			 * start-up failure) is not restarted in a tight loop:
+			 * at most about four forks a second per slot.  One that
+			 * ran for longer is replaced at once (T-35: < 1 s).
+			 */
+			if (mono_now() - p->born[i] < 1)
+				usleep(SERVE_RESPAWN_PAUSE_MS * 1000);
 			p->pids[i] = spawn(fd, conf, forms);
+			p->born[i] = mono_now();
 		}
 	}
 }
