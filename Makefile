@@ -80,10 +80,10 @@ test:
 	bash tests/run-all.sh
 
 bench:
-	sh deploy/dev-stack.sh bench
+	python3 tests/bench/bench.py $(if $(QUICK),--quick)
 
 fuzz:
-	sh tests/fuzz/run.sh
+	bash tests/fuzz/run.sh
 
 clean:
 	rm -rf build bin

@@ -8,6 +8,8 @@
 #include <fcgiapp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "fcgi.h"
 #include "limits.h"
@@ -117,6 +119,33 @@ write_response(FCGX_Request *rq, struct resp *resp, struct buf *head)
 		FCGX_PutStr(resp->body.p, (int)resp->body.len, rq->out);
 }
 
+/*
+ * Ends the request without libfcgi's lingering close (shutdown, then wait
+ * up to 2 s for the peer to close first: a guard against TCP resets).  On
+ * our unix socket nginx has sent everything once FCGI_STDIN has ended, so
+ * once the rest of it is read a plain close loses nothing, and the worker
+ * skips a sleep and wake-up per request (perf.md B1/B2: -45% CPU per
+ * request in the fcgi "ok" responder, -15% in nginx).  The rest is read
+ * with a bounded wait; input not seen to its end gets libfcgi's close.
+ */
+static void
+finish(FCGX_Request *rq)
+{
+	char sink[4096];
+	int reads = 0;
+
+	if (FCGX_HasSeenEOF(rq->in) == 0) {
+		struct timeval tv = { 0, 200 * 1000 };
+
+		(void)setsockopt(rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while (reads++ < 64 && FCGX_GetStr(sink, (int)sizeof(sink), rq->in) > 0)
+			;
+	}
+	if (FCGX_HasSeenEOF(rq->in) != 0 && FCGX_GetError(rq->in) == 0)
+		(void)FCGX_Detach(rq);
+	FCGX_Finish_r(rq);
+}
+
 void
 fcgi_worker_run(int listen_fd, size_t max_body, volatile sig_atomic_t *stop,
     fcgi_handler fn, void *arg)
@@ -146,7 +175,7 @@ fcgi_worker_run(int listen_fd, size_t max_body, volatile sig_atomic_t *stop,
 		resp.flush_arg = &fc;
 		fn(arg, &a, &req, &resp);
 		write_response(&rq, &resp, &head);
-		FCGX_Finish_r(&rq);
+		finish(&rq);
 		arena_reset(&a);
 	}
 	FCGX_Free(&rq, 1);
