@@ -128,17 +128,17 @@ worker_main(int fd, const struct conf *conf, const struct formset *forms)
 
 struct pool {
 	pid_t	pids[PCS_WORKERS_MAX];
-	time_t	born[PCS_WORKERS_MAX];	/* CLOCK_MONOTONIC seconds at spawn */
+	long long born[PCS_WORKERS_MAX];	/* CLOCK_MONOTONIC ms at spawn */
 	int	n;
 };
 
-static time_t
-mono_now(void)
+static long long
+mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static pid_t
@@ -191,7 +191,7 @@ pool_start(struct pool *p, int fd, const struct conf *conf, const struct formset
 {
 	for (int i = 0; i < p->n; i++) {
 		p->pids[i] = spawn(fd, conf, forms);
-		p->born[i] = mono_now();
+		p->born[i] = mono_ms();
 	}
 }
 
@@ -215,10 +215,10 @@ pool_reap(struct pool *p, int fd, const struct conf *conf, const struct formset 
 			 * at most about four forks a second per slot.  One that
 			 * ran for longer is replaced at once (T-35: < 1 s).
 			 */
-			if (mono_now() - p->born[i] < 1)
+			if (mono_ms() - p->born[i] < 1000)
 				usleep(SERVE_RESPAWN_PAUSE_MS * 1000);
 			p->pids[i] = spawn(fd, conf, forms);
-			p->born[i] = mono_now();
+			p->born[i] = mono_ms();
 		}
 	}
 }
