@@ -127,6 +127,15 @@ class Respondent:
 
 
 def rows_by_marker(last):
+    # after a backend crash PostgreSQL refuses connections while it
+    # recovers ("the database system is in recovery mode"): wait for it
+    def ready():
+        try:
+            lib.sql("SELECT 1")
+            return True
+        except RuntimeError:
+            return False
+    assert lib.wait_for(ready, timeout=60, step=0.5), "PostgreSQL did not come back"
     got = lib.sql("SELECT answers->>'hours_per_week', count(*) FROM pcs.response "
                   "WHERE id > %d AND form_id = 'staff-wellbeing' GROUP BY 1" % last)
     return {int(k): int(n) for k, n in got if k}
