@@ -446,7 +446,7 @@ scan_found(const struct scan *s, char out[QS_MAX])
 	size_t n = 1;
 
 	if (s->i >= s->n)
-		return strcpy(out, "the end of the file");
+		return memcpy(out, "the end of the file", sizeof("the end of the file"));
 	if (s->p[s->i] >= 0xC0)
 		n = s->p[s->i] >= 0xF0 ? 4 : s->p[s->i] >= 0xE0 ? 3 : 2;
 	if (n > s->n - s->i)

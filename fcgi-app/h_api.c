@@ -284,7 +284,7 @@ quote(struct str v, char out[PCS_API_QUOTE_MAX + 4])
 			n--;	/* http.c checked UTF-8: back to a lead byte */
 	}
 	memcpy(out, v.p ? v.p : "", n);
-	strcpy(out + n, n < v.len ? "..." : "");
+	memcpy(out + n, n < v.len ? "..." : "", n < v.len ? 4 : 1);	/* with its NUL */
 }
 
 /* ---- JSON and CSV pieces ---------------------------------------------- */
