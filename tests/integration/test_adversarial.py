@@ -821,51 +821,71 @@ def test_T08_hostile_fastcgi_records():
 
 
 def test_T08_unknown_management_record_leak():
-    """fcgi2 #42: libfcgi answers an unknown record type on the management
-    id (0) with FCGI_UNKNOWN_TYPE and, in 2.4.2, leaks the 48 bytes it
-    allocated for it, once per connection.  Run in a server of its own
-    (sanitizer build, one worker, its own log) so LeakSanitizer can tell,
-    without putting a report into the test stack's log."""
+    """fcgi2 #42: libfcgi answers a record of an unknown type on the
+    management id (0) with FCGI_UNKNOWN_TYPE and, in 2.4.2, leaks the 48
+    bytes it allocated for it, once per connection.  Measured on a server
+    of its own (the optimised build, one worker): its RSS after 10,000
+    connections carrying such a record, against 10,000 plain ones.
+    (LeakSanitizer sees it too, but not reliably at exit.)"""
     import signal
     import tempfile
+    binary = os.path.join(lib.ROOT, "bin", "pcsurvey")
+    if not os.access(binary, os.X_OK):
+        binary = pcsurvey_bin()
+
+    def conns(sock, n, payload):
+        for _ in range(n):
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            s.connect(sock)
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+            got = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                got += b
+            s.close()
+        return got
     with tempfile.TemporaryDirectory(prefix="pcs-t08-") as d:
-        sock, logf = os.path.join(d, "s.sock"), os.path.join(d, "log")
-        with open(logf, "w") as lf:
-            p = subprocess.Popen([pcsurvey_bin(), "serve", "--config", conf_path(), "--socket", sock,
-                                  "--workers", "1"], stdout=lf, stderr=lf, start_new_session=True,
-                                 env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1"))
-            try:
-                assert lib.wait_for(lambda: os.path.exists(sock), timeout=20), "the server did not start"
-                for _ in range(20):
-                    data, err, _ = relay([(fcgi_rec(99, 0, b"abcdefgh") + fcgi_request(base_params()), 0)],
-                                         user=None, sock=sock, timeout=5)
-                    assert err is None, err
-                recs = fcgi_parse(data)
-                assert any(t == FCGI_UNKNOWN_TYPE for t, _, _ in recs), "no FCGI_UNKNOWN_TYPE answer"
-                assert fcgi_http(data)[0] == 200, "the request after an unknown type failed"
-                # one SIGTERM to the worker alone: it exits by itself and
-                # LeakSanitizer checks it undisturbed (the supervisor's
-                # drain would repeat SIGTERM while the check runs)
-                with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
-                    w = int(f.read().split()[0])
-                os.kill(w, signal.SIGTERM)
-                lib.wait_for(lambda: "worker_died" in open(logf, errors="replace").read(), timeout=20)
-            finally:
-                os.killpg(p.pid, signal.SIGTERM)
-                p.wait(30)
-        with open(logf, encoding="utf-8", errors="replace") as f:
-            out = f.read()
-    assert "AddressSanitizer:" not in out.replace("SUMMARY: AddressSanitizer:", ""), "a memory error: %s" % out[-500:]
-    # LeakSanitizer reports when the worker exits: it must have exited itself
-    assert "worker_stop" in out and re.search(r"worker_died .*signal=0", out), \
-        "the worker did not stop cleanly, so leaks could not be checked: %s" % \
-        [l for l in out.splitlines() if "worker" in l or "Sanitizer" in l][-6:]
-    if "LeakSanitizer" in out:
-        m = re.search(r"(\d+) byte\(s\) leaked in (\d+) allocation", out)
-        raise lib.Skip("known libfcgi 2.4.2 leak (fcgi2 #42): %s bytes in %s allocations after 20 connections "
-                       "that carried an unknown management record; only the nginx user can open the "
-                       "socket and nginx sends none (see docs/operations.md)" % (m.group(1), m.group(2)) if m else
-                       "known libfcgi leak (fcgi2 #42)")
+        sock = os.path.join(d, "s.sock")
+        p = subprocess.Popen([binary, "serve", "--config", conf_path(), "--socket", sock, "--workers", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                             env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+        try:
+            assert lib.wait_for(lambda: os.path.exists(sock), timeout=20), "the server did not start"
+            time.sleep(0.3)
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                w = int(f.read().split()[0])
+            ok = fcgi_request(base_params())
+            conns(sock, 300, ok)                                # warm up
+            r0 = rss_kib(w)
+            conns(sock, 10000, ok)
+            r1 = rss_kib(w)
+            last = conns(sock, 10000, fcgi_rec(99, 0, b"abcdefgh") + ok)
+            r2 = rss_kib(w)
+            recs = fcgi_parse(last)
+            assert any(t == FCGI_UNKNOWN_TYPE for t, _, _ in recs), "no FCGI_UNKNOWN_TYPE answer"
+            assert fcgi_http(last)[0] == 200, "the request after an unknown type failed"
+            assert w in worker_pids_of(p.pid), "the worker died"
+        finally:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(30)
+    plain, unknown = r1 - r0, r2 - r1
+    if unknown - plain > 256:
+        raise lib.Skip("known libfcgi 2.4.2 leak (fcgi2 #42): a worker grew %d KiB over 10,000 connections "
+                       "with an unknown management record (%d KiB over 10,000 plain ones); only the nginx "
+                       "user can open the socket and nginx sends none (docs/operations.md)" % (unknown, plain))
+    assert unknown < 1024, "worker RSS grew %d KiB" % unknown
+
+
+def worker_pids_of(sup):
+    try:
+        with open("/proc/%d/task/%d/children" % (sup, sup)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
 
 
 def test_T09_fragmented_records_parse_identically():

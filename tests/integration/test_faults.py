@@ -317,13 +317,19 @@ def test_T35_worker_sigkill_mid_submit_502_nothing_partial_restart_within_1s():
                     others.append("conn")
                 time.sleep(0.02)
         bg = threading.Thread(target=load)
-        bg.start()
         try:
             with concurrent.futures.ThreadPoolExecutor(1) as ex:
                 fut = ex.submit(lambda: c.c.post(FORM + "/submit", {"csrf": tok}))
-                assert lib.wait_for(lambda: len(busy_workers()) >= 1, timeout=10, step=0.02), \
+                # the worker holding the submit: the only busy one, found
+                # before the other traffic starts (so it is not a /healthz)
+                assert lib.wait_for(lambda: len(busy_workers()) == 1, timeout=10, step=0.02), \
                     "the submit never blocked a worker"
-                victim = busy_workers()[0]
+                time.sleep(0.3)
+                busy = busy_workers()
+                assert len(busy) == 1, "more than one busy worker: %r" % busy
+                victim = busy[0]
+                bg.start()
+                time.sleep(0.3)
                 before = set(worker_pids())
                 os.kill(victim, signal.SIGKILL)
                 t0 = time.monotonic()
@@ -337,7 +343,8 @@ def test_T35_worker_sigkill_mid_submit_502_nothing_partial_restart_within_1s():
         finally:
             lock.release()
             stop.set()
-            bg.join(10)
+            if bg.is_alive():
+                bg.join(10)
         time.sleep(0.5)
         # Nothing partial: either the submit rolled back (no row, the draft
         # kept) or, as the submit is one statement that was already running
