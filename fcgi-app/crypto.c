@@ -60,6 +60,7 @@ static const uint64_t subkey_ids[] = {
 	[CP_API_TOKEN] = 5,
 	[CP_SESSION] = 6,
 	[CP_CSRF] = 7,
+	[CP_KEYCHECK] = 8,
 };
 _Static_assert(sizeof(subkey_ids) / sizeof(subkey_ids[0]) == CP__MAX, "subkey_ids[]");
 
@@ -489,6 +490,20 @@ crypto_keyed_hash(enum crypto_purpose purpose, const char *context,
 		crypto_generichash_update(&st, msg, len);
 	crypto_generichash_final(&st, out, CRYPTO_HASH_BYTES);
 	sodium_memzero(&st, sizeof(st));
+}
+
+#define KEYCHECK_TEXT	"pcsurvey key binding v1"
+
+void
+crypto_key_fingerprints(uint8_t pseudonym[CRYPTO_HASH_BYTES],
+    uint8_t research[CRYPTO_HASH_BYTES])
+{
+	if (keys == NULL)
+		crypto_bug("key fingerprints before crypto_load_keys");
+	crypto_keyed_hash(CP_KEYCHECK, NULL, KEYCHECK_TEXT, sizeof(KEYCHECK_TEXT) - 1,
+	    pseudonym);
+	crypto_generichash(research, CRYPTO_HASH_BYTES, keys->pub, sizeof(keys->pub),
+	    NULL, 0);
 }
 
 static bool

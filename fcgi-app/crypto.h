@@ -37,6 +37,7 @@ enum crypto_purpose {
 	CP_API_TOKEN,
 	CP_SESSION,
 	CP_CSRF,
+	CP_KEYCHECK,		/* the key's own fingerprint (0003_key_binding.sql) */
 	CP__MAX
 };
 
@@ -87,6 +88,15 @@ void		 crypto_token_new(char out[CRYPTO_TOKEN_TEXT + 1]);
  */
 void		 crypto_keyed_hash(enum crypto_purpose purpose, const char *context,
 		    const void *msg, size_t len, uint8_t out[CRYPTO_HASH_BYTES]);
+/*
+ * Fingerprints of the loaded keys, stored in pcs.key_binding so a server
+ * started with other keys than the ones that wrote the data refuses
+ * (adversarial.md T-37).  pseudonym: keyed hash under CP_KEYCHECK of a
+ * fixed text (reveals nothing of the key); research: BLAKE2b-256 of
+ * research.pub.  Aborts before crypto_load_keys(), like crypto_keyed_hash.
+ */
+void		 crypto_key_fingerprints(uint8_t pseudonym[CRYPTO_HASH_BYTES],
+		    uint8_t research[CRYPTO_HASH_BYTES]);
 /* Constant-time equality. */
 bool		 crypto_equal(const void *a, const void *b, size_t n);
 void		 crypto_wipe(void *p, size_t n);

@@ -29,13 +29,16 @@
 #include "ref.h"
 #include "route.h"
 #include "serve.h"
+#include "store.h"
 
 #define SERVE_DRAIN_SECONDS	10	/* SIGTERM: then SIGKILL what is left */
 #define SERVE_BACKLOG		64	/* short: a full server answers fast (issue 8) */
 #define SERVE_RESPAWN_PAUSE_MS	250	/* before restarting a worker that died at once */
+#define SERVE_EXIT_KEYS		78	/* EX_CONFIG: a worker found other keys bound (T-37) */
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 static volatile sig_atomic_t worker_stop;
+static bool keys_refused;	/* supervisor: a worker exited SERVE_EXIT_KEYS */
 static ino_t socket_ino;	/* ours, so a successor's socket is never removed */
 
 static void
@@ -102,11 +105,35 @@ open_socket(const char *path)
 	return fd;
 }
 
+/* The fingerprints of the loaded keys, as the store compares them. */
+static void
+loaded_keys(struct store_keys *k)
+{
+	crypto_key_fingerprints(k->pseudonym, k->research);
+}
+
+/*
+ * route_dispatch, then stop this worker for good if its connection found
+ * other keys bound in the database than the ones it holds (T-37): the
+ * request got a 503, the supervisor sees SERVE_EXIT_KEYS and stops all.
+ */
+static void
+dispatch(void *arg, struct arena *a, struct http_req *req, struct resp *resp)
+{
+	struct app *app = arg;
+
+	route_dispatch(arg, a, req, resp);
+	if (store_keys_refused(app->store))
+		worker_stop = 1;
+}
+
 static void
 worker_main(int fd, const struct conf *conf, const struct formset *forms)
 {
 	struct app app = { .conf = conf, .forms = forms };
+	struct store_keys keys;
 	sigset_t none;
+	bool refused;
 
 	set_handler(SIGTERM, on_worker_term);
 	set_handler(SIGINT, on_worker_term);
@@ -117,13 +144,16 @@ worker_main(int fd, const struct conf *conf, const struct formset *forms)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if ((app.store = store_new(conf->database)) == NULL)
 		_exit(1);
+	loaded_keys(&keys);
+	store_set_keys(app.store, &keys);
 	if (fcgi_init() != 0)
 		_exit(1);
 	log_event(LOG_INFO, "worker_start", NULL);
-	fcgi_worker_run(fd, conf->max_body, &worker_stop, route_dispatch, &app);
+	fcgi_worker_run(fd, conf->max_body, &worker_stop, dispatch, &app);
+	refused = store_keys_refused(app.store);
 	store_free(app.store);
 	log_event(LOG_INFO, "worker_stop", NULL);
-	exit(0);
+	exit(refused ? SERVE_EXIT_KEYS : 0);
 }
 
 struct pool {
@@ -209,6 +239,14 @@ pool_reap(struct pool *p, int fd, const struct conf *conf, const struct formset 
 			log_event(LOG_WARN, "worker_died", "status=%d signal=%d",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			p->pids[i] = 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == SERVE_EXIT_KEYS) {
+				/* T-37: fail closed, no replacement would do better */
+				keys_refused = true;
+				got_term = 1;
+			}
+			if (got_term)
+				continue;
 			/*
 			 * A worker that dies within a second of its start (a
 			 * start-up failure) is not restarted in a tight loop:
@@ -267,17 +305,55 @@ reload(struct pool *pool, struct formset *forms, int fd, const struct conf *conf
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: pcsurvey serve [--config FILE] [--socket PATH] [--workers N]\n");
+	fprintf(stderr, "usage: pcsurvey serve [--config FILE] [--socket PATH] [--workers N] "
+	    "[--accept-new-keys]\n");
+}
+
+/*
+ * T-37: the keys must be the ones that wrote the data.  Checked here,
+ * before the socket exists, when the database answers; when it does not,
+ * each worker checks on its first connection (store_set_keys) instead.
+ * accept: a deliberate rotation (docs/privacy.md section 7) binds the new
+ * keys.  False: refuse to start (the message names the file only).
+ */
+static bool
+keys_match_data(const struct conf *conf, bool accept)
+{
+	struct store *st = store_new(conf->database);
+	struct store_keys k;
+	const char *which = "";
+	enum pcs_err err;
+
+	if (st == NULL)
+		return false;
+	loaded_keys(&k);
+	err = store_keys_check(st, &k, accept, &which);
+	store_free(st);		/* no connection is inherited by the workers */
+	if (err == PCS_ECRYPTO) {
+		fprintf(stderr, "pcsurvey serve: refusing to start: %s/%s is not the key that "
+		    "wrote the data in this database (its fingerprint was never accepted).  "
+		    "Install the right key; after a deliberate rotation (docs/privacy.md) start "
+		    "once with --accept-new-keys\n", conf->keys_dir, which);
+		log_event(LOG_ERROR, "key_mismatch", "file=%s", which);
+		return false;
+	}
+	if (err == PCS_OK)
+		log_event(LOG_INFO, accept ? "keys_rebound" : "keys_checked", NULL);
+	else
+		log_event(LOG_WARN, "keys_check_deferred", "reason=db_unavailable");
+	return true;
 }
 
 int
 cmd_serve(int argc, char **argv)
 {
 	const char *config = NULL, *sock = NULL, *nworkers = NULL, *helpf = NULL;
+	const char *accept_keys = NULL;
 	const struct arg_spec specs[] = {
 		{ "config", true, &config },
 		{ "socket", true, &sock },
 		{ "workers", true, &nworkers },
+		{ "accept-new-keys", false, &accept_keys },
 		{ "help", false, &helpf },
 		{ NULL, false, NULL },
 	};
@@ -330,6 +406,8 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "pcsurvey serve: reference data is damaged (rebuild)\n");
 		return 1;
 	}
+	if (!keys_match_data(&conf, accept_keys != NULL))
+		return 1;
 	load_forms(&conf, &forms);
 	if ((fd = open_socket(conf.socket)) < 0)
 		return 1;
@@ -371,6 +449,13 @@ cmd_serve(int argc, char **argv)
 			unlink(conf.socket);
 	}
 	formset_release(&forms);
+	if (keys_refused) {
+		fprintf(stderr, "pcsurvey serve: stopped: a worker found that %s holds other "
+		    "keys than the ones that wrote the data (see the log: key_mismatch)\n",
+		    conf.keys_dir);
+		log_event(LOG_ERROR, "serve_stop", "reason=key_mismatch");
+		return 1;
+	}
 	log_event(LOG_INFO, "serve_stop", NULL);
 	return 0;
 }

@@ -28,6 +28,8 @@ enum stmt {
 	STMT_WITHDRAW,
 	STMT_INVITE_FIND,
 	STMT_SUBMIT,
+	STMT_KEY_BIND,
+	STMT_KEY_REBIND,
 	STMT__MAX
 };
 
@@ -71,6 +73,22 @@ static const struct store_stmt stmts[] = {
 	    "ON CONFLICT (receipt_hash) DO NOTHING RETURNING 1), "
 	    "del AS (DELETE FROM pcs.draft WHERE id_hash = $13 AND EXISTS (SELECT 1 FROM ins)) "
 	    "SELECT count(*) FROM ins", 13 },
+	/*
+	 * 0003_key_binding.sql: true when this key is accepted (it is bound,
+	 * or the file had no binding and now has this one).
+	 */
+	[STMT_KEY_BIND] = { "key_bind",
+	    "WITH ins AS (INSERT INTO pcs.key_binding (name, fingerprint, bound) "
+	    "SELECT $1, $2, current_date WHERE NOT EXISTS "
+	    "(SELECT 1 FROM pcs.key_binding WHERE name = $1) "
+	    "ON CONFLICT DO NOTHING RETURNING 1) "
+	    "SELECT EXISTS (SELECT 1 FROM ins) OR EXISTS "
+	    "(SELECT 1 FROM pcs.key_binding WHERE name = $1 AND fingerprint = $2)", 2 },
+	/* --accept-new-keys: accept this key too */
+	[STMT_KEY_REBIND] = { "key_rebind",
+	    "WITH ins AS (INSERT INTO pcs.key_binding (name, fingerprint, bound) "
+	    "VALUES ($1, $2, current_date) ON CONFLICT DO NOTHING RETURNING 1) "
+	    "SELECT true", 2 },
 };
 _Static_assert(sizeof(stmts) / sizeof(stmts[0]) == STMT__MAX, "stmts[]");
 
@@ -165,10 +183,67 @@ prepare_all(PGconn *conn, const struct store_stmt *t, size_t n)
 	return true;
 }
 
+/*
+ * Binds or checks the two fingerprints on st->conn: PCS_OK, PCS_ECRYPTO
+ * (*which names the key file not accepted) or a store_fail() error.
+ */
+static enum pcs_err
+keys_compare(struct store *st, bool rebind, const char **which)
+{
+	static const char *const names[] = { "pseudonym.key", "research.pub" };
+	const uint8_t *fps[] = { st->keys.pseudonym, st->keys.research };
+	const struct store_stmt *s = &stmts[rebind ? STMT_KEY_REBIND : STMT_KEY_BIND];
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *vals[2] = { names[i], (const char *)fps[i] };
+		int lens[2] = { 0, STORE_HASH_BYTES }, fmts[2] = { 0, 1 };
+		PGresult *res = PQexecPrepared(st->conn, s->name, 2, vals, lens, fmts, 0);
+		bool same;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			enum pcs_err err = store_fail(st, res, s->name);
+
+			PQclear(res);
+			return err;
+		}
+		same = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (!same) {
+			*which = names[i];
+			return PCS_ECRYPTO;
+		}
+	}
+	return PCS_OK;
+}
+
+/*
+ * A worker's new connection: its keys must be the bound ones (T-37: the
+ * database may have come up only after the supervisor's start-up check).
+ * A difference is final: the worker refuses to go on (store_keys_refused).
+ */
+static enum pcs_err
+keys_on_connect(struct store *st)
+{
+	const char *which = NULL;
+	enum pcs_err err = keys_compare(st, false, &which);
+
+	if (err == PCS_ECRYPTO) {
+		log_event(LOG_ERROR, "key_mismatch", "file=%s", which);
+		st->keys_refused = true;
+	}
+	if (err != PCS_OK && st->conn) {
+		PQfinish(st->conn);
+		st->conn = NULL;
+	}
+	return err;
+}
+
 /* Connects and prepares every statement (ours and store_research.c's) if needed. */
 enum pcs_err
 store_ensure(struct store *st)
 {
+	if (st->keys_refused)
+		return PCS_EDBDOWN;
 	if (st->conn && PQstatus(st->conn) == CONNECTION_OK)
 		return PCS_OK;
 	if (st->conn) {
@@ -185,8 +260,37 @@ store_ensure(struct store *st)
 		st->conn = NULL;
 		return PCS_EDBDOWN;
 	}
+	if (st->has_keys && keys_on_connect(st) != PCS_OK)
+		return PCS_EDBDOWN;
 	log_event(LOG_INFO, "db_connected", NULL);
 	return PCS_OK;
+}
+
+void
+store_set_keys(struct store *st, const struct store_keys *k)
+{
+	st->keys = *k;
+	st->has_keys = true;
+}
+
+bool
+store_keys_refused(const struct store *st)
+{
+	return st->keys_refused;
+}
+
+enum pcs_err
+store_keys_check(struct store *st, const struct store_keys *k, bool rebind,
+    const char **which)
+{
+	enum pcs_err err;
+
+	st->keys = *k;
+	st->has_keys = false;		/* store_ensure must not compare before a rebind */
+	if ((err = store_ensure(st)) == PCS_OK)
+		err = keys_compare(st, rebind, which);
+	st->has_keys = true;
+	return err;
 }
 
 /* Classifies a failed result: lost connection, unique violation, or a bug. */

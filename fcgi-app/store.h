@@ -26,6 +26,29 @@ struct store;
 struct store	*store_new(const char *conninfo);
 void		 store_free(struct store *st);
 
+/*
+ * Key binding (0003_key_binding.sql; adversarial.md T-37): fingerprints of
+ * the keys this process holds (crypto_key_fingerprints).  After
+ * store_set_keys() every new connection checks them against the ones bound
+ * in the database (binding them when a file has none) before any other
+ * use; for a key never accepted the connection is dropped, calls fail with
+ * PCS_EDBDOWN and store_keys_refused() turns true for good: the process
+ * must stop.
+ */
+struct store_keys {
+	uint8_t		 pseudonym[STORE_HASH_BYTES];
+	uint8_t		 research[STORE_HASH_BYTES];
+};
+void		 store_set_keys(struct store *st, const struct store_keys *k);
+bool		 store_keys_refused(const struct store *st);
+/*
+ * The start-up check: PCS_OK (bound now or before), PCS_ECRYPTO (*which:
+ * the key file never accepted), PCS_EDBDOWN.  rebind accepts the keys
+ * besides the ones bound before (a deliberate rotation, docs/privacy.md 7).
+ */
+enum pcs_err	 store_keys_check(struct store *st, const struct store_keys *k, bool rebind,
+		    const char **which) PCS_MUST;
+
 /* Highest applied migration, or PCS_EDBDOWN. */
 enum pcs_err	 store_schema_version(struct store *st, int *version) PCS_MUST;
 /* Number of migrations compiled into this binary. */

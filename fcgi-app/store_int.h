@@ -17,8 +17,11 @@ struct store_stmt {
 };
 
 struct store {
-	char	*conninfo;
-	PGconn	*conn;
+	char			*conninfo;
+	PGconn			*conn;
+	struct store_keys	 keys;		/* compared on every connect when has_keys */
+	bool			 has_keys;
+	bool			 keys_refused;
 };
 
 /* store_research.c's statements, prepared with ours on every connect. */

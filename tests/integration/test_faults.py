@@ -407,7 +407,7 @@ def test_T36_all_workers_blocked_fail_fast_not_a_queue():
 
 # ------------------------------------------------------------------ T-37
 
-def _serve(keys_dir, sock_dir, extra_conf=""):
+def _serve(keys_dir, sock_dir, extra_conf="", flags=()):
     """Starts `pcsurvey serve` on its own socket with keys_dir; returns
     (exit code or None if it kept running, output, socket created)."""
     conf = os.path.join(sock_dir, "pcsurvey.conf")
@@ -416,7 +416,7 @@ def _serve(keys_dir, sock_dir, extra_conf=""):
     with open(conf, "w") as f:
         f.writelines(lines)
         f.write("keys_dir = %s\nsocket = %s\nworkers = 1\n%s" % (keys_dir, os.path.join(sock_dir, "s.sock"), extra_conf))
-    p = subprocess.Popen([pcsurvey_bin(), "serve", "--config", conf], stdout=subprocess.PIPE,
+    p = subprocess.Popen([pcsurvey_bin(), "serve", "--config", conf] + list(flags), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"),
                          start_new_session=True)
     try:
@@ -505,22 +505,126 @@ def test_T37_keys_missing_or_wrong_refuse_to_start():
             assert "AddressSanitizer" not in out, "%s: crashed" % what
 
 
+def _other_keys(d, keep=()):
+    """A server key directory with fresh keys, except the instance's own
+    files named in keep (copied in)."""
+    k = os.path.join(d, "keys")
+    os.makedirs(k, mode=0o700)
+    subprocess.run([pcsurvey_bin(), "keygen", "--out", k], capture_output=True, timeout=30, check=True,
+                   env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+    os.unlink(os.path.join(k, "research.sec"))
+    for f in keep:
+        shutil.copy(os.path.join(lib.VAR, "keys", f), os.path.join(k, f))
+    return k
+
+
+def _bound():
+    return dict(lib.sql("SELECT name, encode(fingerprint, 'hex') FROM pcs.key_binding"))
+
+
+def _key_bytes(k):
+    out = []
+    for f in ("pseudonym.key", "research.pub"):
+        with open(os.path.join(k, f), "rb") as fh:
+            out.append(fh.read())
+    return out
+
+
+def _assert_refused_naming(rc, out, sock, name, k):
+    assert rc == 1, "started (or crashed) with a %s that did not write the data: exit %r %s" % (name, rc, out[-300:])
+    assert not sock, "the socket was created before refusing"
+    assert name in out and "--accept-new-keys" in out, "the refusal does not name %s and the fix: %s" % (name, out[-400:])
+    for b in _key_bytes(k):
+        assert b.hex() not in out and b.hex().upper() not in out, "key bytes in the message"
+    assert "AddressSanitizer" not in out
+
+
 def test_T37_pseudonym_key_differs_from_the_one_that_wrote_the_data():
+    """0003_key_binding.sql: the database holds a fingerprint of the keys
+    that wrote it; a server started with another pseudonym.key (a valid one:
+    right length and mode) refuses before it listens, naming the file."""
+    before = _bound()
+    assert set(before) == {"pseudonym.key", "research.pub"}, "keys not bound: %r" % before
     with tempfile.TemporaryDirectory(prefix="pcs-t37b-") as d:
-        k = os.path.join(d, "keys")
-        p = subprocess.run([pcsurvey_bin(), "keygen", "--out", k], capture_output=True, timeout=30,
-                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
-        if p.returncode != 0:
-            os.makedirs(k, mode=0o700)
-            subprocess.run([pcsurvey_bin(), "keygen", "--out", k], capture_output=True, timeout=30, check=True)
-        os.unlink(os.path.join(k, "research.sec"))
-        shutil.copy(os.path.join(lib.VAR, "keys", "research.pub"), os.path.join(k, "research.pub"))
+        k = _other_keys(d, keep=("research.pub",))
         rc, out, sock = _serve(k, tempfile.mkdtemp(dir=d))
-        if rc is None:
-            raise lib.Skip("not implemented: the server starts with a pseudonym.key other than the one "
-                           "that wrote the data (it keeps no fingerprint of its key in the database); "
-                           "reported, see docs/operations.md")
-        assert "pseudonym" in out, "refused without naming the key: %s" % out[-300:]
+        _assert_refused_naming(rc, out, sock, "pseudonym.key", k)
+    assert _bound() == before, "a refused start changed the binding"
+
+
+def test_T37_research_pub_differs_from_the_one_that_wrote_the_data():
+    """Answers sealed to another research.pub could not be opened by the
+    custodian's research.sec: refused the same way."""
+    before = _bound()
+    with tempfile.TemporaryDirectory(prefix="pcs-t37c-") as d:
+        k = _other_keys(d, keep=("pseudonym.key",))
+        rc, out, sock = _serve(k, tempfile.mkdtemp(dir=d))
+        _assert_refused_naming(rc, out, sock, "research.pub", k)
+    assert _bound() == before
+
+
+def test_T37_accept_new_keys_rebinds_after_a_deliberate_rotation():
+    """docs/privacy.md 7: after a rotation the operator starts once with
+    --accept-new-keys; the new fingerprints are bound (and the old keys
+    would then be refused).  The instance's binding is restored after."""
+    before = _bound()
+    try:
+        with tempfile.TemporaryDirectory(prefix="pcs-t37d-") as d:
+            k = _other_keys(d)
+            conf_dir = tempfile.mkdtemp(dir=d)
+            rc, out, sock = _serve(k, conf_dir, flags=["--accept-new-keys"])
+            assert rc is None and sock, "--accept-new-keys did not start: %r %s" % (rc, out[-300:])
+            after = _bound()
+            assert after["pseudonym.key"] != before["pseudonym.key"] and \
+                after["research.pub"] != before["research.pub"], "not rebound"
+            rc, out, sock = _serve(k, tempfile.mkdtemp(dir=d))
+            assert rc is None and sock, "the rebound keys did not start: %r %s" % (rc, out[-300:])
+    finally:
+        for name, fp in before.items():
+            lib.sql("UPDATE pcs.key_binding SET fingerprint = decode('%s', 'hex') WHERE name = '%s'" % (fp, name))
+    assert _bound() == before
+
+
+def test_T37_database_away_at_start_then_worker_finds_other_keys_and_all_stop():
+    """When PostgreSQL is not reachable at start the check is deferred to
+    each worker's first connection: the worker answers 503, exits, and the
+    supervisor stops the whole service (exit 1), never serving with the
+    wrong key.  The database 'appears' by linking its socket into the
+    directory the temporary server's conninfo names."""
+    conn = dict(kv.split("=", 1) for kv in lib.DBCONN.split())
+    real_sock = os.path.join(conn["host"], ".s.PGSQL.%s" % conn.get("port", "5432"))
+    with tempfile.TemporaryDirectory(prefix="pcs-t37e-") as d:
+        k = _other_keys(d, keep=("research.pub",))
+        pgdir = os.path.join(d, "pg")
+        os.mkdir(pgdir)
+        sd = tempfile.mkdtemp(dir=d)
+        conf = os.path.join(sd, "pcsurvey.conf")
+        with open(conf_path()) as f:
+            lines = [l for l in f if not re.match(r"\s*(keys_dir|socket|workers|database)\s*=", l)]
+        db = " ".join("%s=%s" % (a, b) for a, b in conn.items() if a != "host") + " host=" + pgdir
+        with open(conf, "w") as f:
+            f.writelines(lines)
+            f.write("database = %s\nkeys_dir = %s\nsocket = %s\nworkers = 1\n" % (db, k, os.path.join(sd, "s.sock")))
+        p = subprocess.Popen([pcsurvey_bin(), "serve", "--config", conf], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"),
+                             start_new_session=True)
+        try:
+            sock = os.path.join(sd, "s.sock")
+            assert lib.wait_for(lambda: os.path.exists(sock), timeout=10, step=0.05), \
+                "serve did not start while the database was away"
+            os.symlink(real_sock, os.path.join(pgdir, os.path.basename(real_sock)))
+            data, err, closed = relay([(fcgi_request(base_params(uri="/readyz")), 0)], sock=sock, user=None)
+            st, _, _ = fcgi_http(data)
+            assert st == 503, "/readyz with other keys answered %d" % st
+            rc = p.wait(15)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(5)
+        out = p.stdout.read().decode("utf-8", "replace")
+        assert rc == 1, "serve exit %r after a worker found other keys: %s" % (rc, out[-400:])
+        assert "key_mismatch" in out and "pseudonym.key" in out, out[-400:]
+        assert "AddressSanitizer" not in out
 
 
 # ------------------------------------------------------------------ T-38, T-39

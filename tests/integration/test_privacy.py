@@ -635,11 +635,17 @@ class TempServer:
 
 
 def server_keys(tmp, name="keys"):
-    """A key set laid out as on a server: research.sec moved out."""
+    """A key set laid out as on a server: research.sec moved out.  The keys
+    are the test instance's own (copied over keygen's files, modes kept):
+    the database is bound to them (0003_key_binding.sql, T-37), so a server
+    on fresh keys would refuse to start against it."""
     d = os.path.join(tmp, name)
     p = pcs("keygen", "--out", d)
     assert p.returncode == 0, "keygen: " + fail_text(p)
     os.rename(os.path.join(d, "research.sec"), os.path.join(tmp, name + ".sec"))
+    for f in ("pseudonym.key", "research.pub"):
+        with open(os.path.join(lib.VAR, "keys", f), "rb") as src, open(os.path.join(d, f), "r+b") as dst:
+            dst.write(src.read())
     return d
 
 
