@@ -426,7 +426,8 @@ migrate() {
 }
 
 # /assets/: nhsuk-frontend's CSS, JS and images (the CSS asks for
-# /assets/images/...), our own deploy/assets/*, and nginx's error pages.
+# /assets/images/...), our own deploy/assets/*, and nginx's error pages,
+# generated from deploy/errors/page.html.in and deploy/errors/pages.txt.
 assets() {
 	local nhs=$ROOT/node_modules/nhsuk-frontend/dist/nhsuk a=$VAR/assets
 	[ -f "$nhs/nhsuk-frontend.min.css" ] || die "$nhs/nhsuk-frontend.min.css missing (npm ci failed?)"
@@ -437,7 +438,7 @@ assets() {
 	if [ -d "$ROOT/deploy/assets" ]; then
 		cp -R "$ROOT/deploy/assets/." "$a.new/"
 	fi
-	cp "$ROOT"/deploy/errors/*.html "$a.new/errors/"
+	sh "$ROOT/deploy/errors/generate.sh" "$a.new/errors" || die "deploy/errors/generate.sh failed"
 	chmod -R u=rwX,go=rX "$a.new"
 	rm -rf "$a"
 	mv "$a.new" "$a"

@@ -158,7 +158,7 @@ def test_T01_body_over_nginx_limit_413_from_nginx():
     app_log = lib.log_size("pcsurvey.log")
     r = big_post(Client(), 70 * 1024, marker)
     assert r.status == 413, "POST 70 KiB: %d" % r.status
-    # nginx's own page (deploy/errors/413.html), not the app's.
+    # nginx's own page (413 in deploy/errors/pages.txt), not the app's.
     assert "pcs-static-error" in r.text, "413 page did not come from nginx"
     assert "too long" in r.text, "413 page does not say what happened"
     assert_no_nginx_word(r, "413 page")
