@@ -665,6 +665,8 @@ test_base64_hex(void **state)
 		{ "QUJ=", -1 },			/* non-zero trailing bits (canonical "QUI=") */
 		{ "QUI=", 2 },
 		{ "QUJ-", -1 },			/* url-safe alphabet */
+		{ "QUJ\xc1", -1 },		/* a high byte (libsodium 1.0.18 took it as a digit) */
+		{ "\xff\xff\xff\xff", -1 },
 		{ "QUJD", 3 },
 		{ "", 0 },
 	};
@@ -918,6 +920,8 @@ test_keyed_hash_known_answers(void **state)
 		  "faef92f9ca2a4fbeabf86a7381e4b92147909908c3fb10f500745b75ea5b6fec" },
 		{ CP_CSRF, NULL, "abc",
 		  "44dcfeba5cbb78a81c9313e10faec445a473241bd650db1f16e08a782cf7abb4" },
+		{ CP_KEYCHECK, NULL, "abc",
+		  "142a4ea48ba0d1a28453328feec4531844d1d8268c95261e3e20cee4ded293e7" },
 	};
 	/* Never the unkeyed hash, nor the hash keyed with the master key. */
 	static const char unkeyed[] =
@@ -944,6 +948,16 @@ test_keyed_hash_known_answers(void **state)
 			    hex, kat[i].hex);
 		assert_string_not_equal(hex, unkeyed);
 		assert_string_not_equal(hex, master_keyed);
+	}
+	/* 0003_key_binding.sql: the fingerprint is a MAC of a fixed text, never the key */
+	{
+		uint8_t fp[CRYPTO_HASH_BYTES], pub[CRYPTO_HASH_BYTES];
+
+		crypto_key_fingerprints(fp, pub);
+		crypto_keyed_hash(CP_KEYCHECK, NULL, "pcsurvey key binding v1", 23, h);
+		assert_memory_equal(fp, h, sizeof(h));
+		assert_memory_not_equal(fp, master, sizeof(fp));
+		assert_memory_not_equal(fp, pub, sizeof(fp));
 	}
 	/* The pseudonym of a normalised e-mail, as the database keeps it. */
 	crypto_pseudonym("test-form", STR_LIT("  Jo.Bloggs@NHS.Net "), true, h);
