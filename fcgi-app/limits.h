@@ -47,6 +47,10 @@
 #define PCS_EMAIL_MAXLEN	254		/* RFC 5321 path limit */
 #define PCS_FORMS_MAX		64		/* files in forms_dir */
 
+/* a worker's PostgreSQL connection (adversarial.md T-34, T-36) */
+#define PCS_DB_REPLY_MS		10000		/* longest wait for a reply: under nginx's 15 s read timeout */
+#define PCS_DB_LOCK_TIMEOUT	"2s"		/* lock_timeout: a held lock gives a fast 503, not a queue */
+
 /* response rendering */
 #define PCS_RESP_BODY_MAX	(4 * 1024 * 1024)	/* one HTML/JSON page */
 #define PCS_ARENA_CHUNK		(64 * 1024)

@@ -146,6 +146,7 @@ worker_main(int fd, const struct conf *conf, const struct formset *forms)
 		_exit(1);
 	loaded_keys(&keys);
 	store_set_keys(app.store, &keys);
+	store_set_worker_limits(app.store);
 	if (fcgi_init() != 0)
 		_exit(1);
 	log_event(LOG_INFO, "worker_start", NULL);

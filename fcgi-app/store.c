@@ -4,12 +4,16 @@
  * travel out of line.  PQerrorMessage() is never logged (its DETAIL can
  * quote a value): only the SQLSTATE and the statement name.
  */
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "csv.h"
+#include "limits.h"
 #include "log.h"
 #include "ref.h"
 #include "refdata.h"
@@ -183,6 +187,90 @@ prepare_all(PGconn *conn, const struct store_stmt *t, size_t n)
 	return true;
 }
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool
+store_await(struct store *st, const char *what)
+{
+	long long deadline;
+
+	if (st->reply_ms <= 0 || st->conn == NULL)
+		return true;
+	deadline = mono_ms() + st->reply_ms;
+	while (PQisBusy(st->conn)) {
+		struct pollfd p = { .fd = PQsocket(st->conn), .events = POLLIN };
+		long long left = deadline - mono_ms();
+		int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			/* the server ends the backend when it sees the socket close */
+			log_event(LOG_WARN, "db_timeout", "stmt=%s ms=%d", what, st->reply_ms);
+			PQfinish(st->conn);
+			st->conn = NULL;
+			return false;
+		}
+		if (n < 0 || !PQconsumeInput(st->conn))
+			return true;	/* PQgetResult() reports the broken link */
+	}
+	return true;
+}
+
+/* The last result of a query already sent, each wait bounded; NULL when dropped. */
+static PGresult *
+collect(struct store *st, const char *what)
+{
+	PGresult *res = NULL, *r;
+
+	for (;;) {
+		if (!store_await(st, what)) {
+			PQclear(res);
+			return NULL;
+		}
+		if ((r = PQgetResult(st->conn)) == NULL)
+			return res;
+		PQclear(res);
+		res = r;
+	}
+}
+
+/* PQexecPrepared with the reply wait bounded (store_await); NULL when dropped. */
+static PGresult *
+exec_prepared(struct store *st, const char *name, int n, const char *const *vals,
+    const int *lens, const int *fmts, int resfmt)
+{
+	if (st->reply_ms <= 0)
+		return PQexecPrepared(st->conn, name, n, vals, lens, fmts, resfmt);
+	if (!PQsendQueryPrepared(st->conn, name, n, vals, lens, fmts, resfmt))
+		return NULL;
+	return collect(st, name);
+}
+
+/* PQexec of fixed text (never a built string), bounded the same way. */
+static PGresult *
+exec_fixed(struct store *st, const char *sql, const char *what)
+{
+	if (st->reply_ms <= 0)
+		return PQexec(st->conn, sql);
+	if (!PQsendQuery(st->conn, sql))
+		return NULL;
+	return collect(st, what);
+}
+
+void
+store_set_worker_limits(struct store *st)
+{
+	st->reply_ms = PCS_DB_REPLY_MS;
+}
+
 /*
  * Binds or checks the two fingerprints on st->conn: PCS_OK, PCS_ECRYPTO
  * (*which names the key file not accepted) or a store_fail() error.
@@ -197,7 +285,7 @@ keys_compare(struct store *st, bool rebind, const char **which)
 	for (size_t i = 0; i < 2; i++) {
 		const char *vals[2] = { names[i], (const char *)fps[i] };
 		int lens[2] = { 0, STORE_HASH_BYTES }, fmts[2] = { 0, 1 };
-		PGresult *res = PQexecPrepared(st->conn, s->name, 2, vals, lens, fmts, 0);
+		PGresult *res = exec_prepared(st, s->name, 2, vals, lens, fmts, 0);
 		bool same;
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -238,6 +326,22 @@ keys_on_connect(struct store *st)
 	return err;
 }
 
+/* A worker's connection: lock_timeout (T-36), so a held lock is a fast 503. */
+static bool
+worker_settings(struct store *st)
+{
+	PGresult *res;
+	bool ok;
+
+	if (st->reply_ms <= 0)
+		return true;
+	res = exec_fixed(st, "SELECT pg_catalog.set_config('lock_timeout', '"
+	    PCS_DB_LOCK_TIMEOUT "', false)", "lock_timeout");
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	return ok && st->conn != NULL;
+}
+
 /* Connects and prepares every statement (ours and store_research.c's) if needed. */
 enum pcs_err
 store_ensure(struct store *st)
@@ -254,7 +358,7 @@ store_ensure(struct store *st)
 		log_event(LOG_WARN, "db_connect_failed", NULL);
 		return PCS_EDBDOWN;
 	}
-	if (!prepare_all(st->conn, stmts, STMT__MAX) ||
+	if (!worker_settings(st) || !prepare_all(st->conn, stmts, STMT__MAX) ||
 	    !prepare_all(st->conn, research_stmts, research_nstmts)) {
 		PQfinish(st->conn);
 		st->conn = NULL;
@@ -315,6 +419,11 @@ store_fail(struct store *st, PGresult *res, const char *what)
 	}
 	if (strcmp(state, "23505") == 0)
 		return PCS_ECONFLICT;
+	/* lock_timeout (55P03) or a cancelled statement (57014): busy, try again */
+	if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0) {
+		log_event(LOG_WARN, "db_busy", "stmt=%s sqlstate=%s", what, state);
+		return PCS_EDBDOWN;
+	}
 	log_event(LOG_ERROR, "db_error", "stmt=%s sqlstate=%s constraint=%s",
 	    what, state, cons ? cons : "none");
 	return PCS_EINTERNAL;
@@ -331,7 +440,7 @@ store_run(struct store *st, const struct store_stmt *s, const char *const *vals,
 	*out = NULL;
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
-	res = PQexecPrepared(st->conn, s->name, s->nparams, vals, lens, fmts, 0);
+	res = exec_prepared(st, s->name, s->nparams, vals, lens, fmts, 0);
 	rs = PQresultStatus(res);
 	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
 		err = store_fail(st, res, s->name);
@@ -361,13 +470,13 @@ run_tx(PGconn *conn, struct store *st, enum tx t)
 
 	switch (t) {
 	case TX_BEGIN:
-		res = PQexec(conn, "BEGIN");
+		res = st ? exec_fixed(st, "BEGIN", "begin") : PQexec(conn, "BEGIN");
 		break;
 	case TX_COMMIT:
-		res = PQexec(conn, "COMMIT");
+		res = st ? exec_fixed(st, "COMMIT", "commit") : PQexec(conn, "COMMIT");
 		break;
 	case TX_ROLLBACK:
-		res = PQexec(conn, "ROLLBACK");
+		res = st ? exec_fixed(st, "ROLLBACK", "rollback") : PQexec(conn, "ROLLBACK");
 		break;
 	}
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -1078,7 +1187,7 @@ store_export(struct store *st, const char *form_id, const char *const *keys, siz
 		goto out;
 	}
 	/* one row at a time: memory stays flat whatever the number of responses (B4) */
-	while ((res = PQgetResult(st->conn)) != NULL) {
+	while (store_await(st, "export") && (res = PQgetResult(st->conn)) != NULL) {
 		ExecStatusType rs = PQresultStatus(res);
 
 		if (rs == PGRES_SINGLE_TUPLE && cb == PCS_OK) {
@@ -1110,6 +1219,8 @@ store_export(struct store *st, const char *form_id, const char *const *keys, siz
 		if (st->conn == NULL)
 			break;
 	}
+	if (st->conn == NULL && err == PCS_OK)
+		err = PCS_EDBDOWN;	/* store_await() dropped a link that stopped answering */
 	if (err == PCS_OK)
 		err = cb;
 out:

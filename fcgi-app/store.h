@@ -49,6 +49,15 @@ bool		 store_keys_refused(const struct store *st);
 enum pcs_err	 store_keys_check(struct store *st, const struct store_keys *k, bool rebind,
 		    const char **which) PCS_MUST;
 
+/*
+ * A worker's limits (serve): replies waited for at most PCS_DB_REPLY_MS
+ * (then the connection is dropped: PCS_EDBDOWN), and lock_timeout
+ * PCS_DB_LOCK_TIMEOUT on each connection (a lock not granted in time, or a
+ * statement cancelled, is PCS_EDBDOWN too: 503, try again).  The
+ * command-line tools keep no limit (an export may sort for long).
+ */
+void		 store_set_worker_limits(struct store *st);
+
 /* Highest applied migration, or PCS_EDBDOWN. */
 enum pcs_err	 store_schema_version(struct store *st, int *version) PCS_MUST;
 /* Number of migrations compiled into this binary. */

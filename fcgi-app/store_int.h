@@ -22,6 +22,7 @@ struct store {
 	struct store_keys	 keys;		/* compared on every connect when has_keys */
 	bool			 has_keys;
 	bool			 keys_refused;
+	int			 reply_ms;	/* 0: wait for replies without a limit */
 };
 
 /* store_research.c's statements, prepared with ours on every connect. */
@@ -30,6 +31,13 @@ extern const size_t research_nstmts;
 
 /* A new connection with an empty search_path, or NULL. */
 PGconn		*store_connect(const char *conninfo);
+/*
+ * Waits, at most st->reply_ms, until st->conn has a whole result; false
+ * when the wait timed out and the connection was dropped (what: the
+ * statement, for the log).  Call before each PQgetResult() of a query sent
+ * with PQsend*: a link that stops answering must not hold a worker (T-34).
+ */
+bool		 store_await(struct store *st, const char *what);
 /* Connects and prepares if needed; PCS_EDBDOWN when the database is away. */
 enum pcs_err	 store_ensure(struct store *st) PCS_MUST;
 /* Classifies a failure (logging SQLSTATE only, never the message). */
