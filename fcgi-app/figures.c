@@ -216,16 +216,14 @@ questions_init(struct figures *fg)
 static void
 lattice_release(struct figures *fg)
 {
-	free(fg->t.v);
-	free(fg->t.slots);
-	fg->t.v = NULL;
-	fg->t.slots = NULL;
-	fg->t.n = fg->t.nslots = 0;
+	free(fg->pub);
+	fg->pub = NULL;
+	fg->npub = 0;
 	fg->built = false;
 }
 
-static void
-entry_release(struct figures *fg)
+void
+figures_release(struct figures *fg)
 {
 	lattice_release(fg);
 	for (int d = 0; d < DD__MAX; d++)
@@ -239,13 +237,16 @@ entry_release(struct figures *fg)
 	memset(fg, 0, sizeof(*fg));
 }
 
-static enum pcs_err
-shape_init(struct figures *fg, const struct form *f)
+static uint64_t shape_fingerprint(const struct figures *fg);
+
+enum pcs_err
+figures_init(struct figures *fg, const struct form *f, const struct disclose_rule *r)
 {
 	enum pcs_err err = PCS_OK;
 
+	memset(fg, 0, sizeof(*fg));
 	fg->form = f;
-	fg->t.shape = &fg->shape;
+	fg->rule = *r;
 	for (int d = 0; d < DD__MAX && err == PCS_OK; d++)
 		err = dim_init(fg, (enum disclose_dim)d);
 	if (err == PCS_OK)
@@ -256,6 +257,8 @@ shape_init(struct figures *fg, const struct form *f)
 		err = questions_init(fg);
 	if (err == PCS_OK && !disclose_shape_ok(&fg->shape))
 		err = PCS_ETOOBIG;
+	if (err == PCS_OK)
+		fg->fingerprint = shape_fingerprint(fg);
 	return err;
 }
 
@@ -331,6 +334,42 @@ option_index(const struct fig_question *fq, struct str v)
 	return -1;
 }
 
+/* The published value of key: binary search (pub is sorted), 0 when absent. */
+static long
+pub_value(const struct figures *fg, uint64_t key)
+{
+	size_t lo = 0, hi = fg->npub;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fg->pub[mid].key == key)
+			return (long)fg->pub[mid].value;
+		if (fg->pub[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* The first figure with at least nc coordinates (keys sort by that first, disclose.h). */
+static size_t
+pub_first(const struct figures *fg, unsigned nc)
+{
+	size_t lo = 0, hi = fg->npub;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (disclose_ncoords(fg->pub[mid].key) < nc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 long
 figures_value(const struct figures *fg, const struct disclose_coords *in)
 {
@@ -347,28 +386,31 @@ figures_value(const struct figures *fg, const struct disclose_coords *in)
 			return 0;	/* an ICB outside that region: no response */
 		c.dim[up] = DISCLOSE_ABSENT;
 	}
-	return disclose_value(&fg->rule, disclose_find(&fg->t, disclose_key(&c)));
+	return pub_value(fg, disclose_key(&c));
 }
 
 enum pcs_err
 figures_list(const struct figures *fg, struct arena *a, unsigned mask, int q,
-    const struct disclose_fig ***out, size_t *n)
+    const struct fig_pub ***out, size_t *n)
 {
-	size_t k = 0;
+	size_t k = 0, lo, hi;
 
 	*n = 0;
+	/* keys sort by their number of coordinates first (disclose.h): scan that run only */
+	lo = pub_first(fg, (unsigned)__builtin_popcount(mask) + (q >= 0));
+	hi = pub_first(fg, (unsigned)__builtin_popcount(mask) + (q >= 0) + 1);
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < fg->t.n; i++) {
+		for (size_t i = lo; i < hi; i++) {
 			struct disclose_coords c;
 			unsigned m = 0;
 
-			disclose_coords_of(fg->t.v[i].key, &c);
+			disclose_coords_of(fg->pub[i].key, &c);
 			for (int d = 0; d < DD__MAX; d++)
 				m |= c.dim[d] != DISCLOSE_ABSENT ? 1u << d : 0;
 			if (m != mask || c.q != (q >= 0 ? q : DISCLOSE_ABSENT))
 				continue;
 			if (pass == 1)
-				(*out)[k] = &fg->t.v[i];
+				(*out)[k] = &fg->pub[i];
 			k++;
 		}
 		if (pass == 0) {
@@ -857,25 +899,40 @@ build_project(struct build *b, struct acc *figs)
 	}
 }
 
-/* The accumulated counts as disclose.h's sorted table, indexed. */
+/* The accumulated counts as disclose.h's sorted table, indexed (true counts). */
 static enum pcs_err
-lattice_from(struct figures *fg, const struct acc *a)
+table_from(struct disclose_table *t, const struct acc *a)
 {
 	size_t n = 0, nslots = 16;
 
-	if ((fg->t.v = calloc(a->n + 1, sizeof(*fg->t.v))) == NULL)
+	if ((t->v = calloc(a->n + 1, sizeof(*t->v))) == NULL)
 		return PCS_ENOMEM;
 	for (size_t i = 0; i < a->cap; i++)
 		if (a->keys[i] != 0 && a->vals[i] > 0)
-			fg->t.v[n++] = (struct disclose_fig){ a->keys[i], a->vals[i], 0 };
-	qsort(fg->t.v, n, sizeof(*fg->t.v), disclose_fig_cmp);
+			t->v[n++] = (struct disclose_fig){ a->keys[i], a->vals[i], 0 };
+	qsort(t->v, n, sizeof(*t->v), disclose_fig_cmp);
 	while (nslots < 2 * n)
 		nslots *= 2;
-	if ((fg->t.slots = calloc(nslots, sizeof(*fg->t.slots))) == NULL)
+	if ((t->slots = calloc(nslots, sizeof(*t->slots))) == NULL)
 		return PCS_ENOMEM;
-	fg->t.n = n;
-	fg->t.nslots = nslots;
-	return disclose_index(&fg->t) == PCS_OK ? PCS_OK : PCS_EINTERNAL;
+	t->n = n;
+	t->nslots = nslots;
+	return disclose_index(t) == PCS_OK ? PCS_OK : PCS_EINTERNAL;
+}
+
+enum pcs_err
+figures_publish(struct figures *fg, const struct disclose_table *t)
+{
+	struct fig_pub *p = calloc(t->n + 1, sizeof(*p));
+
+	if (p == NULL)
+		return PCS_ENOMEM;
+	for (size_t i = 0; i < t->n; i++)
+		p[i] = (struct fig_pub){ t->v[i].key, disclose_value(&fg->rule, &t->v[i]) };
+	lattice_release(fg);
+	fg->pub = p;
+	fg->npub = t->n;
+	return PCS_OK;
 }
 
 static double
@@ -887,47 +944,435 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* The true counts, in one snapshot with the marker that names them. */
+/*
+ * The true counts of fg->before's rows, in the caller's snapshot (one
+ * transaction holding the marker's read too), projected, disclosed and
+ * published into fg; the true counts are freed before returning.
+ */
 static enum pcs_err
-build_read(struct build *b, struct store *st)
-{
-	struct figures *fg = b->fg;
-	enum pcs_err err;
-
-	if ((err = store_read_begin(st)) != PCS_OK)
-		return err;
-	err = store_counts_marker(st, fg->form->id, fg->before, &fg->marker);
-	if (err == PCS_OK)
-		err = store_counts_rows(st, fg->form->id, fg->before, on_row, b);
-	store_read_end(st);
-	return err;
-}
-
-static enum pcs_err
-lattice_build(struct figures *fg, struct store *st)
+lattice_compute(struct figures *fg, struct store *st)
 {
 	struct build b;
 	struct acc figs = { 0 };
+	struct disclose_table t = { .shape = &fg->shape };
+	enum pcs_err err;
+
+	if ((err = build_init(&b, fg)) == PCS_OK)
+		err = store_counts_rows(st, fg->form->id, fg->before, on_row, &b);
+	if (err == PCS_OK) {
+		build_project(&b, &figs);
+		err = figs.err != PCS_OK ? figs.err : table_from(&t, &figs);
+	}
+	if (err == PCS_OK) {
+		disclose_apply(&t, &fg->rule, &fg->passes);
+		err = figures_publish(fg, &t);
+	}
+	free(t.v);
+	free(t.slots);
+	acc_release(&figs);
+	build_release(&b);
+	return err;
+}
+
+/* ---- the serialised lattice (pcs.published) ---------------------------- */
+
+/*
+ * Layout (all integers little-endian): "PCSF", u32 format, u64 fingerprint,
+ * i64 data_as_of, i64 marker n, max_id, sum_id, u32 passes, u64 figures;
+ * then per figure LEB128(key - previous key, >= 1) and LEB128(value + 1);
+ * then u64 FNV-1a of everything before.  The checksum finds a damaged or
+ * truncated blob; it is no defence against someone who can write the
+ * database (who could as well write responses).
+ */
+#define PUB_MAGIC	"PCSF"
+#define PUB_FORMAT	1u
+#define PUB_HEADER	(4 + 4 + 8 + 8 + 8 + 8 + 8 + 4 + 8)
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * FNV_PRIME;
+	return h;
+}
+
+static uint64_t
+fnv_str(uint64_t h, const char *s)
+{
+	return fnv(h, s, strlen(s) + 1);	/* the NUL separates strings */
+}
+
+static uint64_t
+fnv_u64(uint64_t h, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	return fnv(h, b, sizeof(b));
+}
+
+/*
+ * What the numbers in a key mean: the form, every code, parent, question
+ * key and option value in index order, and the rule (a value is only
+ * right for the rule it was published under).
+ */
+static uint64_t
+shape_fingerprint(const struct figures *fg)
+{
+	uint64_t h = fnv_u64(FNV_OFFSET, PUB_FORMAT);
+
+	h = fnv_str(h, fg->form->id);
+	for (int d = 0; d < DD__MAX; d++) {
+		h = fnv_u64(h, fg->dims[d].present ? fg->dims[d].n + 1 : 0);
+		for (size_t i = 0; i < fg->dims[d].n; i++) {
+			h = fnv_str(h, fg->dims[d].codes[i]->code);
+			if (fg->shape.parent[d] != NULL)
+				h = fnv_u64(h, fg->shape.parent[d][i]);
+		}
+	}
+	h = fnv_u64(h, fg->nq);
+	for (size_t q = 0; q < fg->nq; q++) {
+		h = fnv_str(h, fg->qs[q].key);
+		h = fnv_u64(h, fg->qs[q].multi);
+		for (size_t o = 0; o < fg->qs[q].nopts; o++)
+			h = fnv_str(h, fg->qs[q].opts[o]->value);
+	}
+	h = fnv_u64(h, fg->rule.suppress_max);
+	return fnv_u64(h, fg->rule.round_to);
+}
+
+static void
+put_u64(struct buf *b, uint64_t v, int bytes)
+{
+	char c[8];
+
+	for (int i = 0; i < bytes; i++)
+		c[i] = (char)(uint8_t)(v >> (8 * i));
+	buf_add(b, c, (size_t)bytes);
+}
+
+static void
+put_leb(struct buf *b, uint64_t v)
+{
+	char c[10];
+	size_t n = 0;
+
+	do {
+		c[n++] = (char)(uint8_t)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	buf_add(b, c, n);
+}
+
+enum pcs_err
+figures_encode(const struct figures *fg, struct buf *out)
+{
+	uint64_t prev = 0;
+
+	buf_add(out, PUB_MAGIC, 4);
+	put_u64(out, PUB_FORMAT, 4);
+	put_u64(out, fg->fingerprint, 8);
+	put_u64(out, (uint64_t)fg->data_as_of, 8);
+	put_u64(out, (uint64_t)fg->marker.n, 8);
+	put_u64(out, (uint64_t)fg->marker.max_id, 8);
+	put_u64(out, (uint64_t)fg->marker.sum_id, 8);
+	put_u64(out, fg->passes, 4);
+	put_u64(out, fg->npub, 8);
+	for (size_t i = 0; i < fg->npub; i++) {
+		put_leb(out, fg->pub[i].key - prev);
+		put_leb(out, (uint64_t)(fg->pub[i].value + 1));
+		prev = fg->pub[i].key;
+	}
+	if (out->err == PCS_OK)
+		put_u64(out, fnv(FNV_OFFSET, out->p, out->len), 8);
+	return out->err;
+}
+
+static uint64_t
+get_u64(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = bytes - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* One LEB128 at p[*i] before end; false when cut short or past 64 bits. */
+static bool
+get_leb(const uint8_t *p, size_t *i, size_t end, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t b;
+
+		if (*i >= end)
+			return false;
+		b = p[(*i)++];
+		if (shift == 63 && (b & 0x7E) != 0)
+			return false;
+		*v |= (uint64_t)(b & 0x7F) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/* A key fg's lattice can hold: canonical, inside the shape, at most two dimensions. */
+static bool
+key_ok(const struct figures *fg, uint64_t key)
+{
+	struct disclose_coords c;
+	unsigned nd = 0;
+
+	disclose_coords_of(key, &c);
+	if (disclose_key(&c) != key)
+		return false;
+	for (int d = 0; d < DD__MAX; d++) {
+		if (c.dim[d] == DISCLOSE_ABSENT)
+			continue;
+		if ((unsigned)c.dim[d] >= fg->shape.ncodes[d])
+			return false;
+		nd++;
+	}
+	if ((c.dim[DD_ICB] != DISCLOSE_ABSENT && c.dim[DD_REGION] != DISCLOSE_ABSENT) ||
+	    (c.dim[DD_ROLE] != DISCLOSE_ABSENT && c.dim[DD_STAFF_GROUP] != DISCLOSE_ABSENT))
+		return false;		/* never canonical (disclose.h) */
+	if (c.q != DISCLOSE_ABSENT && ((unsigned)c.q >= fg->shape.nq ||
+	    (unsigned)c.opt >= fg->shape.nopts[c.q]))
+		return false;
+	return nd <= 2;
+}
+
+/* A value the rule can publish: -1, or a multiple of round_to. */
+static bool
+value_ok(const struct figures *fg, uint64_t v1)
+{
+	uint64_t v = v1 - 1;
+
+	if (v1 == 0)
+		return true;		/* suppressed */
+	if (v > UINT32_MAX)
+		return false;
+	return fg->rule.round_to <= 1 || v % fg->rule.round_to == 0;
+}
+
+/* The header of p: format, fingerprint, day and marker must be fg's. */
+static bool
+header_ok(const struct figures *fg, const uint8_t *p, size_t n, uint64_t *nfigs)
+{
+	if (n < PUB_HEADER + 8 || memcmp(p, PUB_MAGIC, 4) != 0 || get_u64(p + 4, 4) != PUB_FORMAT)
+		return false;
+	if (get_u64(p + 8, 8) != fg->fingerprint ||
+	    get_u64(p + 16, 8) != (uint64_t)fg->data_as_of ||
+	    get_u64(p + 24, 8) != (uint64_t)fg->marker.n ||
+	    get_u64(p + 32, 8) != (uint64_t)fg->marker.max_id ||
+	    get_u64(p + 40, 8) != (uint64_t)fg->marker.sum_id)
+		return false;
+	if (get_u64(p + n - 8, 8) != fnv(FNV_OFFSET, p, n - 8))
+		return false;
+	*nfigs = get_u64(p + 52, 8);
+	/* each figure takes at least two bytes: bounds the allocation */
+	return *nfigs <= (n - PUB_HEADER - 8) / 2;
+}
+
+enum pcs_err
+figures_decode(struct figures *fg, const uint8_t *p, size_t n)
+{
+	uint64_t nfigs, prev = 0;
+	size_t i = PUB_HEADER, end;
+	struct fig_pub *v;
+
+	if (!header_ok(fg, p, n, &nfigs))
+		return PCS_EINPUT;
+	end = n - 8;
+	if ((v = calloc((size_t)nfigs + 1, sizeof(*v))) == NULL)
+		return PCS_ENOMEM;
+	for (size_t k = 0; k < nfigs; k++) {
+		uint64_t d, v1;
+
+		if (!get_leb(p, &i, end, &d) || !get_leb(p, &i, end, &v1) || d == 0 ||
+		    d > UINT64_MAX - prev || !key_ok(fg, prev + d) || !value_ok(fg, v1)) {
+			free(v);
+			return PCS_EINPUT;
+		}
+		prev += d;
+		v[k] = (struct fig_pub){ prev, (int64_t)v1 - 1 };
+	}
+	if (i != end) {
+		free(v);
+		return PCS_EINPUT;	/* bytes after the last figure */
+	}
+	lattice_release(fg);
+	fg->pub = v;
+	fg->npub = (size_t)nfigs;
+	fg->passes = (unsigned)get_u64(p + 48, 4);
+	return PCS_OK;
+}
+
+/* ---- building once, sharing ------------------------------------------- */
+
+/* The advisory lock of a form's lattice: one builder at a time. */
+static int64_t
+lock_id(const struct form *f)
+{
+	return (int64_t)fnv_str(fnv_str(FNV_OFFSET, "pcs.published"), f->id);
+}
+
+static void
+pub_key(const struct figures *fg, struct store_pub_key *k)
+{
+	*k = (struct store_pub_key){ fg->form->id, fg->data_as_of, fg->marker,
+	    fg->fingerprint };
+}
+
+/*
+ * The stored lattice of fg's key, checked.  PCS_ENOTFOUND: none, or a
+ * damaged one (logged: it gets rebuilt and replaced, never trusted).
+ */
+static enum pcs_err
+lattice_load(struct figures *fg, struct store *st)
+{
+	struct store_pub_key k;
+	uint8_t *blob;
+	size_t len;
+	double t0 = now_ms();
+	enum pcs_err err;
+
+	pub_key(fg, &k);
+	if ((err = store_published_get(st, &k, &blob, &len)) != PCS_OK)
+		return err;
+	if ((err = figures_decode(fg, blob, len)) == PCS_OK) {
+		fg->built = true;
+		log_event(LOG_INFO, "figures_loaded", "form=%s figures=%zu bytes=%zu ms=%.0f",
+		    fg->form->id, fg->npub, len, now_ms() - t0);
+	} else if (err == PCS_EINPUT) {
+		log_event(LOG_WARN, "figures_rejected", "form=%s bytes=%zu then=rebuild",
+		    fg->form->id, len);
+		err = PCS_ENOTFOUND;
+	}
+	free(blob);
+	return err;
+}
+
+/* Serialises fg and stores it (inside store_published_begin()). */
+static enum pcs_err
+lattice_store(struct figures *fg, struct store *st, size_t *bytes)
+{
+	struct store_pub_key k;
+	struct buf b;
+	enum pcs_err err;
+
+	buf_init(&b, PCS_PUBLISHED_BLOB_MAX);
+	pub_key(fg, &k);
+	if ((err = figures_encode(fg, &b)) == PCS_OK)
+		err = store_published_put(st, &k, (const uint8_t *)b.p, b.len);
+	*bytes = b.len;
+	buf_release(&b);
+	return err;
+}
+
+static void
+log_built(const struct figures *fg, const char *shared, size_t bytes, double t0)
+{
+	log_event(LOG_INFO, "figures_built", "form=%s figures=%zu passes=%u bytes=%zu shared=%s "
+	    "ms=%.0f", fg->form->id, fg->npub, fg->passes, bytes, shared, now_ms() - t0);
+}
+
+/*
+ * Holding the form's lock, in one REPEATABLE READ snapshot: the marker,
+ * then the stored lattice of that marker if a worker stored it before the
+ * snapshot, else the build, stored for the others.  The lattice in memory
+ * is right whether or not storing it worked (best effort: a failure there
+ * is logged, the request is answered).
+ */
+static enum pcs_err
+lattice_build_shared(struct figures *fg, struct store *st)
+{
+	double t0 = now_ms();
+	size_t bytes = 0;
+	enum pcs_err err, serr;
+
+	err = store_counts_marker(st, fg->form->id, fg->before, &fg->marker);
+	if (err == PCS_OK && (err = lattice_load(fg, st)) == PCS_OK) {
+		store_published_rollback(st);
+		return PCS_OK;
+	}
+	if (err == PCS_ENOTFOUND)
+		err = lattice_compute(fg, st);
+	if (err != PCS_OK) {
+		lattice_release(fg);
+		if (err != PCS_EDBDOWN)
+			store_published_rollback(st);
+		return err;
+	}
+	fg->built = true;
+	serr = lattice_store(fg, st, &bytes);
+	if (serr == PCS_OK)
+		serr = store_published_commit(st);
+	else if (serr != PCS_EDBDOWN)
+		store_published_rollback(st);
+	if (serr != PCS_OK)
+		log_event(LOG_WARN, "figures_not_shared", "form=%s err=%d", fg->form->id, (int)serr);
+	log_built(fg, serr == PCS_OK ? "stored" : "no", bytes, t0);
+	return PCS_OK;
+}
+
+/* The old way, when pcs.published cannot be used: this worker's own build. */
+static enum pcs_err
+lattice_build_local(struct figures *fg, struct store *st)
+{
 	double t0 = now_ms();
 	enum pcs_err err;
 
 	lattice_release(fg);
-	if ((err = build_init(&b, fg)) == PCS_OK)
-		err = build_read(&b, st);
-	if (err == PCS_OK) {
-		build_project(&b, &figs);
-		err = figs.err != PCS_OK ? figs.err : lattice_from(fg, &figs);
-	}
-	if (err == PCS_OK) {
-		disclose_apply(&fg->t, &fg->rule, &fg->passes);
-		fg->built = true;
-		log_event(LOG_INFO, "figures_built", "form=%s figures=%zu passes=%u ms=%.0f",
-		    fg->form->id, fg->t.n, fg->passes, now_ms() - t0);
-	} else
+	if ((err = store_read_begin(st)) != PCS_OK)
+		return err;
+	err = store_counts_marker(st, fg->form->id, fg->before, &fg->marker);
+	if (err == PCS_OK)
+		err = lattice_compute(fg, st);
+	store_read_end(st);
+	if (err != PCS_OK) {
 		lattice_release(fg);
-	acc_release(&figs);
-	build_release(&b);
-	return err;
+		return err;
+	}
+	fg->built = true;
+	log_built(fg, "local", 0, t0);
+	return PCS_OK;
+}
+
+/*
+ * perf.md B3: load the lattice of marker m if a worker stored it; else
+ * build it under the form's lock; a worker that finds the lock taken waits
+ * for the builder and loads.  The marker may have moved on meanwhile:
+ * another round, at most PCS_FIGURES_SHARE_TRIES, then a local build.
+ */
+static enum pcs_err
+lattice_get(struct figures *fg, struct store *st, const struct store_marker *m)
+{
+	enum pcs_err err;
+	bool got;
+
+	for (int i = 0; i < PCS_FIGURES_SHARE_TRIES; i++) {
+		fg->marker = *m;
+		if ((err = lattice_load(fg, st)) == PCS_OK || err == PCS_EDBDOWN ||
+		    err == PCS_ENOMEM)
+			return err;
+		if (err != PCS_ENOTFOUND)
+			break;		/* no pcs.published (logged): build alone */
+		if ((err = store_published_begin(st, lock_id(fg->form), &got)) != PCS_OK)
+			return err == PCS_EDBDOWN ? err : lattice_build_local(fg, st);
+		if (got)
+			return lattice_build_shared(fg, st);
+		if ((err = store_published_wait(st, lock_id(fg->form))) == PCS_EDBDOWN)
+			return err;
+	}
+	return lattice_build_local(fg, st);
 }
 
 /* The cache entry of f (a fresh one, evicting the least recently used, if none). */
@@ -943,7 +1388,7 @@ entry_for(const struct form *f, bool *fresh)
 		if (cache[i].used < lru->used)
 			lru = &cache[i];
 	}
-	entry_release(lru);
+	figures_release(lru);
 	*fresh = true;
 	return lru;
 }
@@ -954,18 +1399,17 @@ figures_get(struct store *st, const struct conf *conf, const struct form *f, int
 {
 	bool fresh;
 	struct figures *fg = entry_for(f, &fresh);
+	struct disclose_rule rule = { (unsigned)conf->suppress_max, (unsigned)conf->round_to };
 	struct store_marker m;
 	int64_t as_of = figures_data_as_of(conf, today);
 	enum pcs_err err;
 
 	*out = NULL;
-	if (fresh && (err = shape_init(fg, f)) != PCS_OK) {
-		entry_release(fg);
+	if (fresh && (err = figures_init(fg, f, &rule)) != PCS_OK) {
+		figures_release(fg);
 		return err;
 	}
 	fg->used = ++cache_clock;
-	fg->rule = (struct disclose_rule){ (unsigned)conf->suppress_max,
-	    (unsigned)conf->round_to };
 	if ((err = store_counts_marker(st, f->id, figures_before(f->timestamp, as_of), &m)) !=
 	    PCS_OK)
 		return err;
@@ -973,8 +1417,10 @@ figures_get(struct store *st, const struct conf *conf, const struct form *f, int
 	if (!fg->built || fg->data_as_of != as_of || memcmp(&m, &fg->marker, sizeof(m)) != 0) {
 		fg->data_as_of = as_of;
 		fg->before = figures_before(f->timestamp, as_of);
-		if ((err = lattice_build(fg, st)) != PCS_OK)
+		if ((err = lattice_get(fg, st, &m)) != PCS_OK) {
+			lattice_release(fg);
 			return err;
+		}
 	}
 	*out = fg;
 	return PCS_OK;

@@ -12,6 +12,11 @@
  * on or before data_as_of, so a week or month form shows a period once it
  * is over and two calls around one submission see the same values.
  *
+ * Shared (perf.md B3): the first worker that needs a lattice builds it
+ * under an advisory lock and stores its published values in pcs.published;
+ * the others wait for that lock and load it, so a form's lattice is built
+ * once per data day and change of rows, not once per worker.
+ *
  * The struct figures returned is owned by the cache and stays valid until
  * the next figures_get() of this worker (one request).
  */
@@ -28,6 +33,7 @@
 #include "form.h"
 #include "ref.h"
 #include "store.h"
+#include "str.h"
 
 /* One dimension of a form's lattice: its reference codes in byte order. */
 struct fig_dim {
@@ -47,6 +53,16 @@ struct fig_question {
 	bool			  multi;	/* choices: one count per ticked option */
 };
 
+/*
+ * One published figure: its key (disclose_key()) and the one value every
+ * result shows: -1 suppressed, else the rounded count (0 possible when
+ * suppress_max < round_to / 2).  Only figures with a true count >= 1.
+ */
+struct fig_pub {
+	uint64_t	key;
+	int64_t		value;
+};
+
 struct figures {
 	const struct form	*form;
 	struct fig_dim		 dims[DD__MAX];		/* indexed by enum disclose_dim */
@@ -57,8 +73,15 @@ struct figures {
 	int64_t			 data_as_of;		/* rule 5 */
 	int64_t			 before;		/* stored day < before counts */
 	struct store_marker	 marker;
-	struct disclose_table	 t;
+	/*
+	 * The published values only, sorted by key: the true counts are
+	 * dropped once disclose_apply() has run (privacy.md), so a lattice
+	 * built here and one loaded from pcs.published are the same bytes.
+	 */
+	struct fig_pub		*pub;
+	size_t			 npub;
 	unsigned		 passes;
+	uint64_t		 fingerprint;		/* shape and rule: figures_init() */
 	/* private to figures.c */
 	uint8_t			*nopts, *parent_icb, *parent_role;
 	bool			 built;
@@ -101,6 +124,31 @@ int64_t		 figures_before(enum ts_precision p, int64_t data_as_of);
 enum pcs_err	 figures_get(struct store *st, const struct conf *conf, const struct form *f,
 		    int64_t today, const struct figures **out) PCS_MUST;
 
+/*
+ * The shape of f and the rule r in fg (zeroed first), with its fingerprint;
+ * no figures yet.  figures_release() frees what it holds.  figures_get()
+ * uses them for its cache; the unit tests for the serialised form.
+ */
+enum pcs_err	 figures_init(struct figures *fg, const struct form *f,
+		    const struct disclose_rule *r) PCS_MUST;
+void		 figures_release(struct figures *fg);
+/*
+ * Replaces fg's figures by the published values of t (after
+ * disclose_apply(), with fg's rule): what pcs.published may keep.
+ */
+enum pcs_err	 figures_publish(struct figures *fg, const struct disclose_table *t) PCS_MUST;
+/*
+ * The serialised published lattice of pcs.published (0004_published.sql):
+ * a header naming the fingerprint, data_as_of and marker, then each
+ * figure's key and published value, then a checksum.  figures_decode()
+ * trusts nothing: PCS_EINPUT unless the blob is whole, undamaged, made for
+ * fg's fingerprint, data_as_of and marker, with every key canonical and in
+ * fg's shape and every value one the rule can publish; fg's figures are
+ * then replaced.
+ */
+enum pcs_err	 figures_encode(const struct figures *fg, struct buf *out) PCS_MUST;
+enum pcs_err	 figures_decode(struct figures *fg, const uint8_t *p, size_t n) PCS_MUST;
+
 /* Index of code in dimension d of the form, or -1. */
 int		 figures_code(const struct figures *fg, enum disclose_dim d, struct str code);
 /* Index of a countable question key ("q" or "q__statement"), or -1. */
@@ -118,7 +166,7 @@ long		 figures_value(const struct figures *fg, const struct disclose_coords *c);
  * order.  *out is in the arena.
  */
 enum pcs_err	 figures_list(const struct figures *fg, struct arena *a, unsigned mask, int q,
-		    const struct disclose_fig ***out, size_t *n) PCS_MUST;
+		    const struct fig_pub ***out, size_t *n) PCS_MUST;
 
 /* http-api.md coverage: ICB x staff group, every ICB valid on reference_date. */
 struct fig_cov_icb {

@@ -761,7 +761,7 @@ static enum pcs_err
 counts_cells(struct api *a, const struct figures *fg, const struct counts_req *cr,
     struct counts_cell **out, size_t *n)
 {
-	const struct disclose_fig **figs;
+	const struct fig_pub **figs;
 	enum pcs_err err = figures_list(fg, a->c->arena, counts_mask(cr), cr->q, &figs, n);
 
 	if (err != PCS_OK)
@@ -775,7 +775,7 @@ counts_cells(struct api *a, const struct figures *fg, const struct counts_req *c
 		(*out)[i].code[0] = code_in(fg, &c, cr->by[0]);
 		(*out)[i].code[1] = cr->nby > 1 ? code_in(fg, &c, cr->by[1]) : 0;
 		(*out)[i].opt = c.opt;
-		(*out)[i].value = disclose_value(&fg->rule, figs[i]);
+		(*out)[i].value = figs[i]->value;
 	}
 	qsort(*out, *n, sizeof(**out), cmp_cell);
 	return PCS_OK;
@@ -829,7 +829,7 @@ counts_json_cells(struct buf *b, const struct figures *fg, const struct counts_r
 static enum pcs_err
 counts_json_total(struct api *a, const struct figures *fg, int d, int q)
 {
-	const struct disclose_fig **figs;
+	const struct fig_pub **figs;
 	struct buf *b = body(a);
 	const char *key = q >= 0 ? fg->qs[q].key : dim_key[d];
 	size_t n;
@@ -848,7 +848,7 @@ counts_json_total(struct api *a, const struct figures *fg, int d, int q)
 		jkey(b, key);
 		json_cstr(b, q >= 0 ? fg->qs[q].opts[c.opt]->value : code_text(fg, d, c.dim[d]));
 		buf_adds(b, ", ");
-		jcount(b, disclose_value(&fg->rule, figs[i]));
+		jcount(b, figs[i]->value);
 		buf_adds(b, "}");
 	}
 	buf_adds(b, "]");

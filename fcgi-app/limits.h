@@ -60,6 +60,8 @@
 #define PCS_TOKEN_NAME_MAX	100		/* token create --name, code points */
 #define PCS_API_QUOTE_MAX	64		/* bytes of a by/question value an error may quote */
 #define PCS_FIGURES_CACHE_MAX	4		/* published lattices one worker keeps (figures.c) */
+#define PCS_FIGURES_SHARE_TRIES	3		/* perf.md B3: load-or-build rounds before a worker builds alone (figures.c) */
+#define PCS_PUBLISHED_BLOB_MAX	(512 * 1024 * 1024)	/* one serialised lattice in pcs.published (figures.c); bytea holds 1 GiB */
 #define PCS_EXPORT_CHUNK	(64 * 1024)	/* responses.csv: bytes per resp_flush() */
 #define PCS_TOKEN_INPUT_MAX	256		/* bytes of a presented token or session id hashed (T-24) */
 

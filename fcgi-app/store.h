@@ -229,6 +229,40 @@ enum pcs_err	 store_counts_rows(struct store *st, const char *form_id, int64_t b
  */
 enum pcs_err	 store_read_begin(struct store *st) PCS_MUST;
 void		 store_read_end(struct store *st);
+/*
+ * The published lattice shared by the workers (pcs.published, 0004; what it
+ * holds: figures.c and the migration).  A key names one lattice: the form,
+ * data_as_of, the marker of the rows counted and figures.c's shape
+ * fingerprint.
+ */
+struct store_pub_key {
+	const char		*form_id;
+	int64_t			 data_as_of;
+	struct store_marker	 marker;
+	uint64_t		 shape;
+};
+/* The stored blob of k (malloc'd, the caller frees); PCS_ENOTFOUND when none. */
+enum pcs_err	 store_published_get(struct store *st, const struct store_pub_key *k,
+		    uint8_t **blob, size_t *len) PCS_MUST;
+/*
+ * One builder per form at a time: BEGIN ISOLATION LEVEL REPEATABLE READ
+ * and pg_try_advisory_xact_lock(lock).  *got true: the transaction stays
+ * open (end it with store_published_commit() or _rollback()); false: it was rolled back and
+ * another worker is building.
+ */
+enum pcs_err	 store_published_begin(struct store *st, int64_t lock, bool *got) PCS_MUST;
+/* Waits until whoever holds lock is done (a transaction of its own). */
+enum pcs_err	 store_published_wait(struct store *st, int64_t lock) PCS_MUST;
+/*
+ * Inside store_published_begin(): stores blob under k (replacing a damaged
+ * one) and deletes the form's older lattices.
+ */
+enum pcs_err	 store_published_put(struct store *st, const struct store_pub_key *k,
+		    const uint8_t *blob, size_t len) PCS_MUST;
+/* Ends the transaction of store_published_begin(): commits, or rolls back. */
+enum pcs_err	 store_published_commit(struct store *st) PCS_MUST;
+void		 store_published_rollback(struct store *st);
+
 /* totals[i]: number of responses of form_ids[i] submitted before before[i]. */
 enum pcs_err	 store_form_totals(struct store *st, const char *const *form_ids,
 		    const int64_t *before, size_t n, int64_t *totals) PCS_MUST;

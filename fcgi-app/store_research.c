@@ -28,6 +28,11 @@ enum rstmt {
 	RS_COUNTS_MARKER,
 	RS_COUNTS_ROWS,
 	RS_FORM_TOTALS,
+	RS_PUB_GET,
+	RS_PUB_TRYLOCK,
+	RS_PUB_LOCK,
+	RS_PUB_PUT,
+	RS_PUB_PRUNE,
 	RS__MAX
 };
 
@@ -78,6 +83,26 @@ const struct store_stmt research_stmts[] = {
 	    "SELECT (SELECT count(*) FROM pcs.response r WHERE r.form_id = f.id "
 	    "AND r.submitted < f.before) FROM unnest($1::text[], $2::date[]) "
 	    "WITH ORDINALITY AS f(id, before, i) ORDER BY f.i", 2 },
+	/* the shared published lattice (0004_published.sql, figures.c) */
+	[RS_PUB_GET] = { "research_pub_get",
+	    "SELECT blob FROM pcs.published WHERE form_id = $1 AND data_as_of = $2::date "
+	    "AND marker_n = $3::bigint AND marker_max = $4::bigint AND marker_sum = $5::bigint "
+	    "AND shape = $6::bigint", 6 },
+	[RS_PUB_TRYLOCK] = { "research_pub_trylock",
+	    "SELECT pg_catalog.pg_try_advisory_xact_lock($1::bigint)", 1 },
+	[RS_PUB_LOCK] = { "research_pub_lock",
+	    "SELECT 1 FROM pg_catalog.pg_advisory_xact_lock($1::bigint)", 1 },
+	/* DO UPDATE: a blob a reader found damaged is replaced, not kept */
+	[RS_PUB_PUT] = { "research_pub_put",
+	    "INSERT INTO pcs.published (form_id, data_as_of, marker_n, marker_max, marker_sum, "
+	    "shape, blob) VALUES ($1, $2::date, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7) "
+	    "ON CONFLICT (form_id, data_as_of, marker_n, marker_max, marker_sum, shape) "
+	    "DO UPDATE SET blob = EXCLUDED.blob, built = EXCLUDED.built", 7 },
+	/* older lattices of the form; never a later day's (a worker behind midnight) */
+	[RS_PUB_PRUNE] = { "research_pub_prune",
+	    "DELETE FROM pcs.published WHERE form_id = $1 AND data_as_of <= $2::date "
+	    "AND NOT (data_as_of = $2::date AND marker_n = $3::bigint AND marker_max = $4::bigint "
+	    "AND marker_sum = $5::bigint AND shape = $6::bigint)", 6 },
 };
 _Static_assert(sizeof(research_stmts) / sizeof(research_stmts[0]) == RS__MAX, "research_stmts[]");
 const size_t research_nstmts = RS__MAX;
@@ -468,4 +493,157 @@ store_form_totals(struct store *st, const char *const *form_ids, const int64_t *
 	buf_release(&ids);
 	buf_release(&days);
 	return err;
+}
+
+/* ---- the shared published lattice -------------------------------------- */
+
+/* The text parameters of a key: form, day, marker and shape ($1..$6). */
+struct pub_params {
+	char		 day[11], n[24], max[24], sum[24], shape[24];
+	const char	*vals[7];
+};
+
+static void
+pub_params(const struct store_pub_key *k, struct pub_params *p)
+{
+	date_format(k->data_as_of, p->day);
+	snprintf(p->n, sizeof(p->n), "%lld", (long long)k->marker.n);
+	snprintf(p->max, sizeof(p->max), "%lld", (long long)k->marker.max_id);
+	snprintf(p->sum, sizeof(p->sum), "%lld", (long long)k->marker.sum_id);
+	/* bigint is signed: the fingerprint's bits, as stored */
+	snprintf(p->shape, sizeof(p->shape), "%lld", (long long)(int64_t)k->shape);
+	p->vals[0] = k->form_id;
+	p->vals[1] = p->day;
+	p->vals[2] = p->n;
+	p->vals[3] = p->max;
+	p->vals[4] = p->sum;
+	p->vals[5] = p->shape;
+	p->vals[6] = NULL;
+}
+
+enum pcs_err
+store_published_get(struct store *st, const struct store_pub_key *k, uint8_t **blob,
+    size_t *len)
+{
+	const struct store_stmt *s = &research_stmts[RS_PUB_GET];
+	struct pub_params p;
+	PGresult *res;
+	enum pcs_err err;
+
+	*blob = NULL;
+	*len = 0;
+	pub_params(k, &p);
+	if ((err = store_ensure(st)) != PCS_OK)
+		return err;
+	/* binary result: the blob as its bytes, not hex text twice its size */
+	res = PQexecPrepared(st->conn, s->name, s->nparams, p.vals, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		err = store_fail(st, res, s->name);
+		PQclear(res);
+		return err;
+	}
+	if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0))
+		err = PCS_ENOTFOUND;
+	else if ((*blob = malloc((size_t)PQgetlength(res, 0, 0) + 1)) == NULL)
+		err = PCS_ENOMEM;
+	else {
+		*len = (size_t)PQgetlength(res, 0, 0);
+		memcpy(*blob, PQgetvalue(res, 0, 0), *len);
+	}
+	PQclear(res);
+	return err;
+}
+
+/* Transaction control: fixed text only. */
+static enum pcs_err
+pub_exec(struct store *st, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(st->conn, sql);
+	enum pcs_err err = PCS_OK;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		err = store_fail(st, res, what);
+	PQclear(res);
+	return err;
+}
+
+enum pcs_err
+store_published_begin(struct store *st, int64_t lock, bool *got)
+{
+	char id[24];
+	const char *vals[1] = { id };
+	PGresult *res;
+	enum pcs_err err;
+
+	*got = false;
+	snprintf(id, sizeof(id), "%lld", (long long)lock);
+	if ((err = store_ensure(st)) != PCS_OK)
+		return err;
+	/* read-write: the builder stores what it built in the same snapshot */
+	if ((err = pub_exec(st, "BEGIN ISOLATION LEVEL REPEATABLE READ", "pub_begin")) != PCS_OK)
+		return err;
+	if ((err = run(st, RS_PUB_TRYLOCK, vals, NULL, NULL, &res)) == PCS_OK) {
+		*got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+	}
+	if (!*got && st->conn != NULL)
+		PQclear(PQexec(st->conn, "ROLLBACK"));
+	return err;
+}
+
+enum pcs_err
+store_published_wait(struct store *st, int64_t lock)
+{
+	char id[24];
+	const char *vals[1] = { id };
+	PGresult *res;
+	enum pcs_err err;
+
+	snprintf(id, sizeof(id), "%lld", (long long)lock);
+	if ((err = store_ensure(st)) != PCS_OK)
+		return err;
+	if ((err = pub_exec(st, "BEGIN", "pub_wait")) != PCS_OK)
+		return err;
+	if ((err = run(st, RS_PUB_LOCK, vals, NULL, NULL, &res)) == PCS_OK)
+		PQclear(res);
+	if (st->conn != NULL)
+		PQclear(PQexec(st->conn, "ROLLBACK"));	/* releases the lock at once */
+	return err;
+}
+
+enum pcs_err
+store_published_put(struct store *st, const struct store_pub_key *k, const uint8_t *blob,
+    size_t len)
+{
+	struct pub_params p;
+	int lens[7] = { 0, 0, 0, 0, 0, 0, 0 }, fmts[7] = { 0, 0, 0, 0, 0, 0, 1 };
+	PGresult *res;
+	enum pcs_err err;
+
+	if (len > INT32_MAX)
+		return PCS_ETOOBIG;
+	pub_params(k, &p);
+	p.vals[6] = (const char *)blob;
+	lens[6] = (int)len;
+	if ((err = run(st, RS_PUB_PUT, p.vals, lens, fmts, &res)) != PCS_OK)
+		return err;
+	PQclear(res);
+	if ((err = run(st, RS_PUB_PRUNE, p.vals, NULL, NULL, &res)) == PCS_OK)
+		PQclear(res);
+	return err;
+}
+
+enum pcs_err
+store_published_commit(struct store *st)
+{
+	if (st->conn == NULL)
+		return PCS_EDBDOWN;
+	return pub_exec(st, "COMMIT", "pub_commit");
+}
+
+void
+store_published_rollback(struct store *st)
+{
+	if (st->conn != NULL)
+		PQclear(PQexec(st->conn, "ROLLBACK"));
 }

@@ -9,6 +9,7 @@ rules; the comments show the lines that decide it.
 Seeded rows go to tests/forms/test-draft.json (a draft: no respondent can
 reach it) and are deleted again at the end of each test."""
 
+import concurrent.futures
 import csv
 import datetime
 import io
@@ -555,6 +556,89 @@ def test_api_counts_change_when_responses_change():
         seed([(10, "QMJ", "gp_partner", {}, 0)])
         for _ in range(4):      # every worker, whatever it cached
             assert counts("icb")["totals"]["all"] == 30
+    finally:
+        clear()
+
+
+# ---- the published lattice, built once and shared (perf.md B3, figures.c)
+
+def published_rows(form=FORM):
+    return lib.sql("SELECT marker_n, marker_max, length(blob) FROM pcs.published "
+                   "WHERE form_id = %s" % q(form))
+
+
+def events(text, name, form=FORM):
+    """The pcsurvey.log lines of event `name` for form."""
+    return [ln for ln in text.splitlines()
+            if " %s pid=" % name in ln and " form=%s " % form in ln]
+
+
+def parallel_counts(n, by="icb,role"):
+    """n calls at once, so that several workers answer."""
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        return list(ex.map(lambda _: counts(by), range(n)))
+
+
+def test_api_published_built_once_and_shared():
+    clear()
+    try:
+        seed([(20, "QMJ", "gp_partner", {}, 0), (3, "QE1", "gp_partner", {}, 0)])
+        off = lib.log_size("pcsurvey.log")
+        first = counts("icb,role")
+        rows = published_rows()
+        assert len(rows) == 1 and rows[0][0] == "23", \
+            "one shared lattice of the 23 rows after one call: %r" % rows
+        for _ in range(3):
+            assert all(g == first for g in parallel_counts(8)), "one value per figure"
+        log = lib.log_since("pcsurvey.log", off)
+        built, loaded = events(log, "figures_built"), events(log, "figures_loaded")
+        assert len(built) == 1 and "shared=stored" in built[0], \
+            "built once for all workers, not once per worker: %r" % built
+        builder = re.search(r"pid=(\d+)", built[0]).group(1)
+        assert loaded and all("pid=%s " % builder not in ln for ln in loaded), \
+            "the other workers load the stored lattice: %r" % loaded
+        # the rows change: cold workers at once still build it once (the lock)
+        seed([(5, "QMJ", "gp_partner", {}, 0)])
+        off = lib.log_size("pcsurvey.log")
+        got = parallel_counts(8)
+        assert all(g == got[0] for g in got) and got[0]["totals"]["all"] == 30
+        built = events(lib.log_since("pcsurvey.log", off), "figures_built")
+        assert len(built) == 1, "8 cold calls, one build: %r" % built
+        rows = published_rows()
+        assert len(rows) == 1 and rows[0][0] == "28", "the older lattice is deleted: %r" % rows
+    finally:
+        clear()
+
+
+def test_api_published_damaged_blob_rebuilt():
+    clear()
+    try:
+        seed([(20, "QMJ", "gp_partner", {}, 0), (3, "QE1", "gp_partner", {}, 0)])
+        first = counts("icb,role")
+        key = lib.sql("SELECT data_as_of, marker_n, marker_max, marker_sum, shape, "
+                      "encode(blob, 'hex') FROM pcs.published WHERE form_id = %s" % q(FORM))
+        assert len(key) == 1
+        day, n, mx, sm, shape, blob = key[0]
+        # more rows move every worker to another lattice (the first is deleted) ...
+        seed([(5, "QMJ", "gp_partner", {}, 0)])
+        assert counts("icb,role")["totals"]["all"] == 30
+        # ... the first comes back with one bit flipped in its figures ...
+        lib.sql("INSERT INTO pcs.published (form_id, data_as_of, marker_n, marker_max, "
+                "marker_sum, shape, blob) SELECT %s, %s, %s, %s, %s, %s, "
+                "set_byte(b, length(b) / 2, get_byte(b, length(b) / 2) # 4) "
+                "FROM decode(%s, 'hex') b"
+                % (q(FORM), q(day), n, mx, sm, shape, q(blob)))
+        # ... and the rows go back to the first ones: its marker again
+        lib.sql("DELETE FROM pcs.response WHERE form_id = %s AND id > %s" % (q(FORM), mx))
+        off = lib.log_size("pcsurvey.log")
+        got = parallel_counts(8)
+        assert all(g == first for g in got), "the damaged blob is never served"
+        log = lib.log_since("pcsurvey.log", off)
+        assert events(log, "figures_rejected"), "the damage is noticed and logged"
+        assert len(events(log, "figures_built")) == 1, "and the lattice rebuilt once"
+        now = lib.sql_value("SELECT encode(blob, 'hex') FROM pcs.published WHERE form_id = %s"
+                            % q(FORM))
+        assert len(now) == len(blob), "the damaged blob is replaced"
     finally:
         clear()
 
