@@ -50,6 +50,7 @@
 /* a worker's PostgreSQL connection (adversarial.md T-34, T-36) */
 #define PCS_DB_REPLY_MS		10000		/* longest wait for a reply: under nginx's 15 s read timeout */
 #define PCS_DB_LOCK_TIMEOUT	"2s"		/* lock_timeout: a held lock gives a fast 503, not a queue */
+#define PCS_DB_BUILD_WAIT	"9s"		/* lock_timeout while waiting for another worker's figures (B3) */
 
 /* response rendering */
 #define PCS_RESP_BODY_MAX	(4 * 1024 * 1024)	/* one HTML/JSON page */

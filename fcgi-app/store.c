@@ -243,8 +243,8 @@ collect(struct store *st, const char *what)
 }
 
 /* PQexecPrepared with the reply wait bounded (store_await); NULL when dropped. */
-static PGresult *
-exec_prepared(struct store *st, const char *name, int n, const char *const *vals,
+PGresult *
+store_exec_prepared(struct store *st, const char *name, int n, const char *const *vals,
     const int *lens, const int *fmts, int resfmt)
 {
 	if (st->reply_ms <= 0)
@@ -255,8 +255,8 @@ exec_prepared(struct store *st, const char *name, int n, const char *const *vals
 }
 
 /* PQexec of fixed text (never a built string), bounded the same way. */
-static PGresult *
-exec_fixed(struct store *st, const char *sql, const char *what)
+PGresult *
+store_exec_fixed(struct store *st, const char *sql, const char *what)
 {
 	if (st->reply_ms <= 0)
 		return PQexec(st->conn, sql);
@@ -285,7 +285,7 @@ keys_compare(struct store *st, bool rebind, const char **which)
 	for (size_t i = 0; i < 2; i++) {
 		const char *vals[2] = { names[i], (const char *)fps[i] };
 		int lens[2] = { 0, STORE_HASH_BYTES }, fmts[2] = { 0, 1 };
-		PGresult *res = exec_prepared(st, s->name, 2, vals, lens, fmts, 0);
+		PGresult *res = store_exec_prepared(st, s->name, 2, vals, lens, fmts, 0);
 		bool same;
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -335,7 +335,7 @@ worker_settings(struct store *st)
 
 	if (st->reply_ms <= 0)
 		return true;
-	res = exec_fixed(st, "SELECT pg_catalog.set_config('lock_timeout', '"
+	res = store_exec_fixed(st, "SELECT pg_catalog.set_config('lock_timeout', '"
 	    PCS_DB_LOCK_TIMEOUT "', false)", "lock_timeout");
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	PQclear(res);
@@ -440,7 +440,7 @@ store_run(struct store *st, const struct store_stmt *s, const char *const *vals,
 	*out = NULL;
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
-	res = exec_prepared(st, s->name, s->nparams, vals, lens, fmts, 0);
+	res = store_exec_prepared(st, s->name, s->nparams, vals, lens, fmts, 0);
 	rs = PQresultStatus(res);
 	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
 		err = store_fail(st, res, s->name);
@@ -470,13 +470,13 @@ run_tx(PGconn *conn, struct store *st, enum tx t)
 
 	switch (t) {
 	case TX_BEGIN:
-		res = st ? exec_fixed(st, "BEGIN", "begin") : PQexec(conn, "BEGIN");
+		res = st ? store_exec_fixed(st, "BEGIN", "begin") : PQexec(conn, "BEGIN");
 		break;
 	case TX_COMMIT:
-		res = st ? exec_fixed(st, "COMMIT", "commit") : PQexec(conn, "COMMIT");
+		res = st ? store_exec_fixed(st, "COMMIT", "commit") : PQexec(conn, "COMMIT");
 		break;
 	case TX_ROLLBACK:
-		res = st ? exec_fixed(st, "ROLLBACK", "rollback") : PQexec(conn, "ROLLBACK");
+		res = st ? store_exec_fixed(st, "ROLLBACK", "rollback") : PQexec(conn, "ROLLBACK");
 		break;
 	}
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)

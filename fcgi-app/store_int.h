@@ -38,6 +38,10 @@ PGconn		*store_connect(const char *conninfo);
  * with PQsend*: a link that stops answering must not hold a worker (T-34).
  */
 bool		 store_await(struct store *st, const char *what);
+/* PQexecPrepared / PQexec of fixed text with each wait bounded; NULL when dropped. */
+PGresult	*store_exec_prepared(struct store *st, const char *name, int n,
+		    const char *const *vals, const int *lens, const int *fmts, int resfmt);
+PGresult	*store_exec_fixed(struct store *st, const char *sql, const char *what);
 /* Connects and prepares if needed; PCS_EDBDOWN when the database is away. */
 enum pcs_err	 store_ensure(struct store *st) PCS_MUST;
 /* Classifies a failure (logging SQLSTATE only, never the message). */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limits.h"
 #include "log.h"
 #include "store_int.h"
 
@@ -347,7 +348,7 @@ store_read_begin(struct store *st)
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
 	/* fixed text only: one snapshot for the marker and both GROUP BYs */
-	res = PQexec(st->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	res = store_exec_fixed(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "read_begin");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		err = store_fail(st, res, "read_begin");
 	PQclear(res);
@@ -358,7 +359,7 @@ void
 store_read_end(struct store *st)
 {
 	if (st->conn != NULL)
-		PQclear(PQexec(st->conn, "ROLLBACK"));
+		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));
 }
 
 enum pcs_err
@@ -423,7 +424,7 @@ stream(struct store *st, enum rstmt s, const char *const *vals, store_count_fn f
 	if (!PQsendQueryPrepared(st->conn, stmt->name, stmt->nparams, vals, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(st->conn))
 		return store_fail(st, NULL, stmt->name);
-	while ((res = PQgetResult(st->conn)) != NULL) {
+	while (store_await(st, stmt->name) && (res = PQgetResult(st->conn)) != NULL) {
 		ExecStatusType rs = PQresultStatus(res);
 
 		if (rs == PGRES_SINGLE_TUPLE && cb == PCS_OK) {
@@ -439,6 +440,8 @@ stream(struct store *st, enum rstmt s, const char *const *vals, store_count_fn f
 		if (st->conn == NULL)
 			break;
 	}
+	if (st->conn == NULL && err == PCS_OK)
+		err = PCS_EDBDOWN;	/* store_await() dropped a link that stopped answering */
 	return cb != PCS_OK ? cb : err;
 }
 
@@ -536,7 +539,7 @@ store_published_get(struct store *st, const struct store_pub_key *k, uint8_t **b
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
 	/* binary result: the blob as its bytes, not hex text twice its size */
-	res = PQexecPrepared(st->conn, s->name, s->nparams, p.vals, NULL, NULL, 1);
+	res = store_exec_prepared(st, s->name, s->nparams, p.vals, NULL, NULL, 1);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		err = store_fail(st, res, s->name);
 		PQclear(res);
@@ -558,7 +561,7 @@ store_published_get(struct store *st, const struct store_pub_key *k, uint8_t **b
 static enum pcs_err
 pub_exec(struct store *st, const char *sql, const char *what)
 {
-	PGresult *res = PQexec(st->conn, sql);
+	PGresult *res = store_exec_fixed(st, sql, what);
 	enum pcs_err err = PCS_OK;
 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -587,7 +590,7 @@ store_published_begin(struct store *st, int64_t lock, bool *got)
 		PQclear(res);
 	}
 	if (!*got && st->conn != NULL)
-		PQclear(PQexec(st->conn, "ROLLBACK"));
+		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));
 	return err;
 }
 
@@ -604,10 +607,16 @@ store_published_wait(struct store *st, int64_t lock)
 		return err;
 	if ((err = pub_exec(st, "BEGIN", "pub_wait")) != PCS_OK)
 		return err;
+	/* wait for the builder longer than a worker's lock_timeout, within its reply limit */
+	if ((err = pub_exec(st, "SET LOCAL lock_timeout = '" PCS_DB_BUILD_WAIT "'",
+	    "pub_wait_limit")) != PCS_OK)
+		return err;
 	if ((err = run(st, RS_PUB_LOCK, vals, NULL, NULL, &res)) == PCS_OK)
 		PQclear(res);
+	else if (err == PCS_EDBDOWN && st->conn != NULL)
+		err = PCS_OK;	/* lock_timeout (55P03): still building; the caller tries again */
 	if (st->conn != NULL)
-		PQclear(PQexec(st->conn, "ROLLBACK"));	/* releases the lock at once */
+		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));	/* releases the lock at once */
 	return err;
 }
 
@@ -645,5 +654,5 @@ void
 store_published_rollback(struct store *st)
 {
 	if (st->conn != NULL)
-		PQclear(PQexec(st->conn, "ROLLBACK"));
+		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));
 }
