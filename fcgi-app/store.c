@@ -147,8 +147,14 @@ notice_to_log(void *arg, const PGresult *res)
 PGconn *
 store_connect(const char *conninfo)
 {
-	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-	const char *vals[] = { conninfo, "3", "pcsurvey", NULL };
+	/*
+	 * Over TCP (libpq ignores these on a unix socket), a peer that vanishes
+	 * is noticed in about 20 s, not the kernel's 2 h 11 min (T-34); they
+	 * come before dbname so the configured conninfo can override them.
+	 */
+	const char *keys[] = { "keepalives_idle", "keepalives_interval", "keepalives_count",
+	    "tcp_user_timeout", "dbname", "connect_timeout", "application_name", NULL };
+	const char *vals[] = { "10", "3", "3", "20000", conninfo, "3", "pcsurvey", NULL };
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	PGresult *res;
 

@@ -239,11 +239,7 @@ def test_T33_backend_sigkill_restarts_postgres_workers_recover():
         assert worker_pids() == workers, "a worker crashed"
 
 
-def test_T34_in_doubt_commit():
-    raise lib.Skip("T-34 needs a fault proxy between the workers and PostgreSQL that cuts the "
-                   "connection after COMMIT is sent (toxiproxy-style); not on this machine. "
-                   "Covered in part: a retried submit of the same draft is idempotent (T-23, T-32); "
-                   "procedure in docs/operations.md")
+# T-34 (in-doubt COMMIT, blackholed link): tests/integration/test_fault_proxy.py
 
 
 # ------------------------------------------------------------------ T-35, T-36
