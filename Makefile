@@ -46,8 +46,15 @@ $(B)/%.o: fcgi-app/%.c $(wildcard fcgi-app/*.h) | $(B)
 $(B)/refdata.c: fcgi-app/gen-refdata.sh $(REFCSV) | $(B)
 	sh fcgi-app/gen-refdata.sh $(REFCSV) > $@.tmp && mv $@.tmp $@
 
-$(B)/migrations.c: fcgi-app/gen-refdata.sh $(MIGR) | $(B)
+# The file list itself is a prerequisite: removing or renaming a migration
+# rebuilds too (timestamps alone would not notice).
+$(B)/migrations.list: FORCE | $(B)
+	@echo '$(MIGR)' | cmp -s - $@ || echo '$(MIGR)' > $@
+
+$(B)/migrations.c: fcgi-app/gen-refdata.sh $(MIGR) $(B)/migrations.list | $(B)
 	sh fcgi-app/gen-refdata.sh -n migration_files $(MIGR) > $@.tmp && mv $@.tmp $@
+
+FORCE:
 
 $(B)/migrations.o: $(B)/migrations.c
 	$(CC) $(CFLAGS_PCS) $(OPT) -iquote fcgi-app -c -o $@ $<
@@ -88,4 +95,4 @@ fuzz:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit check-unit run stop test bench fuzz clean
+.PHONY: all unit check-unit run stop test bench fuzz clean FORCE

@@ -1454,6 +1454,14 @@ store_migrate(const char *conninfo, int *applied, char *msg, size_t msglen)
 	int have = 0;
 
 	*applied = 0;
+	/* versions are positions: a gap in the file numbers would skip a file */
+	for (int i = 0; migration_files[i].name; i++)
+		if (strtol(migration_files[i].name, NULL, 10) != i + 1) {
+			snprintf(msg, msglen, "sql/migrations/%s.sql is not number %04d: the files "
+			    "must be numbered 0001, 0002, ... without a gap (rebuild)",
+			    migration_files[i].name, i + 1);
+			return PCS_EINTERNAL;
+		}
 	if ((c = store_connect(conninfo)) == NULL) {
 		snprintf(msg, msglen, "cannot connect to the database (check `database` in "
 		    "the configuration and that PostgreSQL is running)");
