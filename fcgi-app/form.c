@@ -27,6 +27,7 @@
 
 #include "form.h"
 #include "limits.h"
+#include "page_cache.h"
 
 #define REPORT_MAX	500		/* lines per file, then one summary */
 #define SUGGEST_BUDGET	20000000L	/* edit-distance cells per file */
@@ -3045,6 +3046,20 @@ ctx_release(struct ctx *x)
 	free(x->pjson);
 }
 
+/*
+ * The option lists of every question, rendered once here, before the
+ * supervisor forks, so every worker shares them (page_cache.h, issue 9).
+ * A list that cannot be made now (memory, or over a page's size) is left
+ * NULL: page.c then renders it per request, so the form still loads.
+ */
+static void
+prerender(struct form *f)
+{
+	for (size_t k = 0; k < f->nq; k++)
+		if (pc_build(&f->qs[k], &f->qs[k].pre) != PCS_OK)
+			f->qs[k].pre = NULL;
+}
+
 void
 form_free(struct form *f)
 {
@@ -3085,6 +3100,7 @@ form_free(struct form *f)
 			free(q->stmts[i].field);
 		}
 		free(q->stmts);
+		pc_free(q->pre);
 	}
 	free(f->qs);
 	free(f->id);
@@ -3132,6 +3148,7 @@ form_load_mem(const char *path, const char *data, size_t len,
 	want_id = file_id(path ? path : "");
 	parse_form(&x, root, want_id);
 	if (x.nerr == 0 && !x.oom) {
+		prerender(f);
 		*out = f;
 		f = NULL;
 		err = PCS_OK;

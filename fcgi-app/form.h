@@ -42,6 +42,8 @@ extern const char *const audience_names[AUD__MAX];
 extern const char *const form_status_names[FS__MAX];
 extern const char *const ts_precision_names[TS__MAX];
 
+struct q_pre;
+
 struct option {
 	char		*value;
 	char		*label;
@@ -89,6 +91,8 @@ struct question {
 	/* scale */
 	struct statement *stmts;
 	size_t		 nstmts;
+	/* option lists pre-rendered at load (page_cache.h), or NULL */
+	struct q_pre	*pre;
 };
 
 struct page {

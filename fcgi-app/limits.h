@@ -55,6 +55,7 @@
 /* response rendering */
 #define PCS_RESP_BODY_MAX	(4 * 1024 * 1024)	/* one HTML/JSON page */
 #define PCS_ARENA_CHUNK		(64 * 1024)
+#define PCS_HTML_ID_MAX		(PCS_FORM_ID_MAX * 2 + 16)	/* an element id: "q__statement-200" */
 
 /* http-api.md: Researcher API and pages (issue 6) */
 #define PCS_SESSION_SECONDS	28800		/* pcs_session Max-Age and expiry: 8 h */

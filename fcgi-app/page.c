@@ -4,7 +4,9 @@
  *
  * Trusts nothing it renders: every string from a form, a request or the
  * store goes through html_text() (html.h); literal markup of our own goes
- * through html_raw().  Field names and ids follow http-api.md: a question's
+ * through html_raw().  The option lists of select, radio and checkbox
+ * questions were written the same way once, at form load (page_cache.h);
+ * a request splices in " selected"/" checked" and the "other" text box.  Field names and ids follow http-api.md: a question's
  * first input has id = its field name (qid, qid__statement, qid__day,
  * qid__other), further radios and checkboxes qid-2, qid-3, ...; hints are
  * <first id>-hint, errors <first id>-error.  No inline script or style
@@ -20,9 +22,9 @@
 #include "html.h"
 #include "limits.h"
 #include "page.h"
+#include "page_cache.h"
 
 #define SITE_NAME	"NHS primary care survey"
-#define ID_MAX		(PCS_FORM_ID_MAX * 2 + 16)	/* "q__statement-200" */
 
 #define R(b, lit)	html_raw((b), (lit))
 #define T(b, s)		html_cstr((b), (s))
@@ -60,11 +62,6 @@ static const struct {
 
 #define PART_OTHER	3	/* page.h: q_error.part of an "other" text */
 
-/* The "other" option added when a list has none (forms.md: Options). */
-static char other_value[] = "other", other_label[] = "Other", yes_value[] = "yes";
-static const struct option other_opt = { .value = other_value,
-    .label = other_label };
-
 /* ---- small helpers ---------------------------------------------------- */
 
 void
@@ -77,16 +74,6 @@ page_date_long(int64_t day, char *out, size_t outlen)
 		return;
 	civil_from_days(day, &y, &m, &d);
 	snprintf(out, outlen, "%u %s %d", d, months[(m - 1) % 12], y);
-}
-
-/* "id" or "id-N" (N = i + 1) for the i-th radio or checkbox. */
-static void
-opt_id(char *out, size_t outlen, const char *base, size_t i)
-{
-	if (i == 0)
-		snprintf(out, outlen, "%s", base);
-	else
-		snprintf(out, outlen, "%s-%zu", base, i + 1);
 }
 
 static const struct str *
@@ -890,19 +877,14 @@ affix(struct buf *b, const struct question *q, const char *which,
 	R(b, "</div>\n");
 }
 
-/* text, email, number: label, hints, error, one input. */
+/*
+ * The label of a question with one input (text, email, number, textarea,
+ * select), its hints and its error; the caller has opened the group.
+ */
 static void
-render_input(struct buf *b, const struct page_view *v, size_t qi)
+label_block(struct buf *b, const struct page_view *v, const struct question *q,
+    const struct q_error *e)
 {
-	const struct question *q = &v->form->qs[qi];
-	const struct q_error *e = err_find(v, qi, -1, -1);
-	bool wrap = q->type == Q_NUMBER && (q->prefix || q->suffix);
-	char units[2 * ID_MAX + 16];
-
-	snprintf(units, sizeof(units), "%s%s%s%s%s", q->prefix ? q->id : "",
-	    q->prefix ? "-prefix" : "", q->prefix && q->suffix ? " " : "",
-	    q->suffix ? q->id : "", q->suffix ? "-suffix" : "");
-	group_open(b, e != NULL, NULL);
 	R(b, ">\n<label class=\"nhsuk-label nhsuk-label--m\" for=\"");
 	T(b, q->id);
 	R(b, "\">");
@@ -911,6 +893,52 @@ render_input(struct buf *b, const struct page_view *v, size_t qi)
 	hints(b, v->form, q);
 	if (e != NULL)
 		error_message(b, q->id, e->msg);
+}
+
+/*
+ * The group, fieldset and legend of a question with several inputs
+ * (choice, choices, scale, date, consent), its hints and its error; the
+ * caller closes the fieldset and the group.  A date's boxes are one
+ * answer (role="group"); a consent's legend is fixed, its label being the
+ * statement ticked.
+ */
+static void
+fieldset_open(struct buf *b, const struct page_view *v, size_t qi,
+    bool group_error)
+{
+	const struct question *q = &v->form->qs[qi];
+	const struct q_error *e = err_find(v, qi, -1, -1);
+
+	group_open(b, group_error, NULL);
+	R(b, q->type == Q_DATE ? ">\n<fieldset class=\"nhsuk-fieldset\" role=\"group\"" :
+	    ">\n<fieldset class=\"nhsuk-fieldset\"");
+	describedby(b, q, q->id, e != NULL, NULL);
+	R(b, ">\n<legend class=\"nhsuk-fieldset__legend "
+	    "nhsuk-fieldset__legend--m\">");
+	if (q->type == Q_CONSENT)
+		R(b, "Your agreement");
+	else
+		qlabel(b, q);
+	R(b, "</legend>\n");
+	hints(b, v->form, q);
+	if (e != NULL)
+		error_message(b, q->id, e->msg);
+}
+
+/* text, email, number: label, hints, error, one input. */
+static void
+render_input(struct buf *b, const struct page_view *v, size_t qi)
+{
+	const struct question *q = &v->form->qs[qi];
+	const struct q_error *e = err_find(v, qi, -1, -1);
+	bool wrap = q->type == Q_NUMBER && (q->prefix || q->suffix);
+	char units[2 * PCS_HTML_ID_MAX + 16];
+
+	snprintf(units, sizeof(units), "%s%s%s%s%s", q->prefix ? q->id : "",
+	    q->prefix ? "-prefix" : "", q->prefix && q->suffix ? " " : "",
+	    q->suffix ? q->id : "", q->suffix ? "-suffix" : "");
+	group_open(b, e != NULL, NULL);
+	label_block(b, v, q, e);
 	if (wrap) {
 		R(b, "<div class=\"nhsuk-input-wrapper\">\n");
 		affix(b, q, "prefix", q->prefix);
@@ -942,21 +970,14 @@ render_textarea(struct buf *b, const struct page_view *v, size_t qi)
 	const struct question *q = &v->form->qs[qi];
 	const struct q_error *e = err_find(v, qi, -1, -1);
 	struct str val = val_str(v->values, q->id);
-	char info[ID_MAX];
+	char info[PCS_HTML_ID_MAX];
 
 	snprintf(info, sizeof(info), "%s-info", q->id);
 	group_open(b, e != NULL, "nhsuk-character-count");
 	R(b, " data-module=\"nhsuk-character-count\"");
 	if (q->max_length > 0)
 		buf_printf(b, " data-maxlength=\"%zu\"", q->max_length);
-	R(b, ">\n<label class=\"nhsuk-label nhsuk-label--m\" for=\"");
-	T(b, q->id);
-	R(b, "\">");
-	qlabel(b, q);
-	R(b, "</label>\n");
-	hints(b, v->form, q);
-	if (e != NULL)
-		error_message(b, q->id, e->msg);
+	label_block(b, v, q, e);
 	R(b, e ? "<textarea class=\"nhsuk-textarea nhsuk-textarea--error "
 	    "nhsuk-js-character-count\" id=\""
 	    : "<textarea class=\"nhsuk-textarea nhsuk-js-character-count\" id=\"");
@@ -987,7 +1008,7 @@ render_other(struct buf *b, const struct page_view *v, size_t qi,
 {
 	const struct question *q = &v->form->qs[qi];
 	const struct q_error *e = err_find(v, qi, -1, PART_OTHER);
-	char id[ID_MAX];
+	char id[PCS_HTML_ID_MAX];
 
 	snprintf(id, sizeof(id), "%s__other", q->id);
 	group_open(b, e != NULL, NULL);
@@ -1013,38 +1034,72 @@ render_other(struct buf *b, const struct page_view *v, size_t qi,
 	R(b, ">\n</div>\n");
 }
 
-/* Placeholder option of a select, by reference list. */
-static const char *
-select_prompt(const struct question *q)
+/* ---- option lists: pre-rendered (page_cache.h), filled per request ---- */
+
+/* What a request fills into question qi's lists. */
+struct fill_arg {
+	const struct page_view	*v;
+	size_t			 qi;
+	struct str		 cur;		/* select, radios: the answer */
+};
+
+/* select, radios: the option that is the answer. */
+static bool
+chosen_one(const void *arg, const char *value, size_t vlen)
 {
-	switch (q->options_from) {
-	case REF_ICBS:
-		return "Choose an ICB";
-	case REF_REGIONS:
-		return "Choose a region";
-	case REF_STAFF_ROLES:
-		return "Choose a role";
-	case REF_STAFF_GROUPS:
-		return "Choose a staff group";
-	case REF_ORG_TYPES:
-		return "Choose a type of organisation";
-	case REF__MAX:
-		break;
-	}
-	return "Choose an option";
+	const struct fill_arg *a = arg;
+
+	return a->cur.len == vlen &&
+	    (vlen == 0 || memcmp(a->cur.p, value, vlen) == 0);
+}
+
+/* checkboxes: every option ticked (one field per box, all named qid). */
+static bool
+chosen_ticked(const void *arg, const char *value, size_t vlen)
+{
+	const struct fill_arg *a = arg;
+
+	(void)vlen;
+	return val_has(a->v->values, a->v->form->qs[a->qi].id, value);
 }
 
 static void
-select_option(struct buf *b, const struct option *o, struct str cur)
+fill_other(const void *arg, struct buf *b)
 {
-	R(b, "<option value=\"");
-	T(b, o->value);
-	R(b, "\"");
-	if (str_eq_cstr(cur, o->value))
-		R(b, " selected");
-	R(b, ">");
-	T(b, o->label);
-	R(b, "</option>\n");
+	const struct fill_arg *a = arg;
+
+	render_other(b, a->v, a->qi, "Please tell us which");
+}
+
+/*
+ * q's lists, made when its form was loaded (form.c); a form built another
+ * way (the unit tests' fixtures) or whose lists did not fit then gets them
+ * for this request only, in *tmp (pc_free it).  NULL (b->err set) when
+ * even that fails.
+ */
+static const struct q_pre *
+pre_get(struct buf *b, const struct question *q, struct q_pre **tmp)
+{
+	enum pcs_err err;
+
+	*tmp = NULL;
+	if (q->pre != NULL)
+		return q->pre;
+	if ((err = pc_build(q, tmp)) != PCS_OK && b->err == PCS_OK)
+		b->err = err;
+	return *tmp;
+}
+
+/* One list of q, filled in for this request. */
+static void
+splice_opts(struct buf *b, const struct question *q, const struct pc_fill *fill)
+{
+	struct q_pre *tmp;
+	const struct q_pre *pre = pre_get(b, q, &tmp);
+
+	if (pre != NULL)
+		pc_splice(b, &pre->opts, fill);
+	pc_free(tmp);
 }
 
 static void
@@ -1052,21 +1107,10 @@ render_select(struct buf *b, const struct page_view *v, size_t qi)
 {
 	const struct question *q = &v->form->qs[qi];
 	const struct q_error *e = err_find(v, qi, -1, -1);
-	struct str cur = val_str(v->values, q->id);
-	bool grouped = false;
+	struct fill_arg a = { v, qi, val_str(v->values, q->id) };
 
-	for (size_t i = 0; i < q->nopts; i++)
-		if (q->opts[i].group != NULL)
-			grouped = true;
 	group_open(b, e != NULL || err_find(v, qi, -1, PART_OTHER) != NULL, NULL);
-	R(b, ">\n<label class=\"nhsuk-label nhsuk-label--m\" for=\"");
-	T(b, q->id);
-	R(b, "\">");
-	qlabel(b, q);
-	R(b, "</label>\n");
-	hints(b, v->form, q);
-	if (e != NULL)
-		error_message(b, q->id, e->msg);
+	label_block(b, v, q, e);
 	R(b, e ? "<select class=\"nhsuk-select nhsuk-select--error\" id=\""
 	    : "<select class=\"nhsuk-select\" id=\"");
 	T(b, q->id);
@@ -1074,41 +1118,8 @@ render_select(struct buf *b, const struct page_view *v, size_t qi)
 	T(b, q->id);
 	R(b, "\"");
 	describedby(b, q, q->id, e != NULL, NULL);
-	R(b, ">\n<option value=\"\">");
-	T(b, select_prompt(q));
-	R(b, "</option>\n");
-	if (!grouped) {
-		for (size_t i = 0; i < q->nopts; i++)
-			select_option(b, &q->opts[i], cur);
-	} else {
-		/* forms.md: icbs grouped by region, groups in first-seen order */
-		for (size_t i = 0; i < q->nopts; i++) {
-			const char *g = q->opts[i].group;
-			bool seen = false;
-
-			for (size_t k = 0; k < i && !seen; k++)
-				seen = (g == NULL) == (q->opts[k].group == NULL) &&
-				    (g == NULL || strcmp(g, q->opts[k].group) == 0);
-			if (seen)
-				continue;
-			if (g != NULL) {
-				R(b, "<optgroup label=\"");
-				T(b, g);
-				R(b, "\">\n");
-			}
-			for (size_t k = i; k < q->nopts; k++) {
-				const char *h = q->opts[k].group;
-
-				if ((g == NULL) == (h == NULL) &&
-				    (g == NULL || strcmp(g, h) == 0))
-					select_option(b, &q->opts[k], cur);
-			}
-			if (g != NULL)
-				R(b, "</optgroup>\n");
-		}
-	}
-	if (q->other && opt_find(q, "other", 5) == NULL)
-		select_option(b, &other_opt, cur);
+	R(b, ">\n");
+	splice_opts(b, q, &(struct pc_fill){ chosen_one, NULL, &a });
 	R(b, "</select>\n");
 	if (q->other) {
 		R(b, "<div class=\"pcs-other\" data-show-if=\"{&quot;op&quot;:"
@@ -1122,121 +1133,18 @@ render_select(struct buf *b, const struct page_view *v, size_t qi)
 	R(b, "</div>\n");
 }
 
-/* One radio or checkbox item. */
-static void
-choice_item(struct buf *b, const char *kind, const char *name,
-    const char *id, const struct option *o, bool checked, const char *controls)
-{
-	R(b, "<div class=\"nhsuk-");
-	R(b, kind);
-	R(b, "__item\">\n<input class=\"nhsuk-");
-	R(b, kind);
-	R(b, "__input\" id=\"");
-	T(b, id);
-	R(b, "\" name=\"");
-	T(b, name);
-	R(b, strcmp(kind, "radios") == 0 ? "\" type=\"radio\" value=\"" :
-	    "\" type=\"checkbox\" value=\"");
-	T(b, o->value);
-	R(b, "\"");
-	if (checked)
-		R(b, " checked");
-	if (o->exclusive && strcmp(kind, "checkboxes") == 0)
-		R(b, " data-behaviour=\"exclusive\"");
-	if (controls != NULL) {
-		R(b, " data-aria-controls=\"");
-		T(b, controls);
-		R(b, "\"");
-	}
-	if (o->hint != NULL) {
-		R(b, " aria-describedby=\"");
-		T(b, id);
-		R(b, "-item-hint\"");
-	}
-	R(b, ">\n<label class=\"nhsuk-label nhsuk-");
-	R(b, kind);
-	R(b, "__label\" for=\"");
-	T(b, id);
-	R(b, "\">");
-	T(b, o->label);
-	R(b, "</label>\n");
-	if (o->hint != NULL) {
-		R(b, "<div class=\"nhsuk-hint nhsuk-");
-		R(b, kind);
-		R(b, "__hint\" id=\"");
-		T(b, id);
-		R(b, "-item-hint\">");
-		T(b, o->hint);
-		R(b, "</div>\n");
-	}
-	R(b, "</div>\n");
-}
-
 /* choice (radios, with the "other" reveal) and choices (checkboxes). */
 static void
 render_choices(struct buf *b, const struct page_view *v, size_t qi)
 {
 	const struct question *q = &v->form->qs[qi];
-	const struct q_error *e = err_find(v, qi, -1, -1);
-	bool radios = q->type == Q_CHOICE;
-	const char *kind = radios ? "radios" : "checkboxes";
-	struct str cur = val_str(v->values, q->id);
-	bool other_listed = opt_find(q, "other", 5) != NULL;
-	size_t n = q->nopts + (q->other && !other_listed);
+	struct fill_arg a = { v, qi, val_str(v->values, q->id) };
 
-	group_open(b, e != NULL || err_find(v, qi, -1, PART_OTHER) != NULL, NULL);
-	R(b, ">\n<fieldset class=\"nhsuk-fieldset\"");
-	describedby(b, q, q->id, e != NULL, NULL);
-	R(b, ">\n<legend class=\"nhsuk-fieldset__legend "
-	    "nhsuk-fieldset__legend--m\">");
-	qlabel(b, q);
-	R(b, "</legend>\n");
-	hints(b, v->form, q);
-	if (e != NULL)
-		error_message(b, q->id, e->msg);
-	/*
-	 * nhsuk-frontend's radios script would put aria-expanded on the
-	 * "Other" radio, which role=radio does not allow (axe
-	 * aria-allowed-attr): pcsurvey.js does that reveal (data-show-if).
-	 * Its checkboxes script does "None of these" (exclusive).
-	 */
-	R(b, radios ? "<div class=\"nhsuk-radios\">\n" :
-	    "<div class=\"nhsuk-checkboxes\" data-module=\"nhsuk-checkboxes\">\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct option *o = i < q->nopts ? &q->opts[i] : &other_opt;
-		char id[ID_MAX], cond[ID_MAX + 16];
-		bool checked, is_other = q->other && strcmp(o->value, "other") == 0;
-
-		opt_id(id, sizeof(id), q->id, i);
-		snprintf(cond, sizeof(cond), "conditional-%s", id);
-		checked = radios ? str_eq_cstr(cur, o->value) :
-		    val_has(v->values, q->id, o->value);
-		/* nhsuk "or" divider before the first exclusive option */
-		if (o->exclusive && i > 0 && !q->opts[i - 1].exclusive) {
-			R(b, "<div class=\"nhsuk-");
-			R(b, kind);
-			R(b, "__divider\">or</div>\n");
-		}
-		choice_item(b, kind, q->id, id, o, checked,
-		    is_other ? cond : NULL);
-		if (is_other) {
-			/* Shown without JavaScript; pcsurvey.js hides it until chosen. */
-			R(b, "<div class=\"nhsuk-");
-			R(b, kind);
-			R(b, "__conditional\" id=\"");
-			T(b, cond);
-			R(b, "\" data-show-if=\"{&quot;op&quot;:&quot;");
-			R(b, radios ? "equals" : "includes");
-			R(b, "&quot;,&quot;field&quot;:&quot;");
-			T(b, q->id);
-			R(b, "&quot;,&quot;type&quot;:&quot;");
-			R(b, qtype_js[q->type]);
-			R(b, "&quot;,&quot;vals&quot;:[&quot;other&quot;]}\">\n");
-			render_other(b, v, qi, "Please tell us which");
-			R(b, "</div>\n");
-		}
-	}
-	R(b, "</div>\n</fieldset>\n</div>\n");
+	fieldset_open(b, v, qi, err_find(v, qi, -1, -1) != NULL ||
+	    err_find(v, qi, -1, PART_OTHER) != NULL);
+	splice_opts(b, q, &(struct pc_fill){
+	    q->type == Q_CHOICE ? chosen_one : chosen_ticked, fill_other, &a });
+	R(b, "</fieldset>\n</div>\n");
 }
 
 /* scale: one radio fieldset per statement, named q__statement. */
@@ -1244,24 +1152,14 @@ static void
 render_scale(struct buf *b, const struct page_view *v, size_t qi)
 {
 	const struct question *q = &v->form->qs[qi];
-	const struct q_error *e = err_find(v, qi, -1, -1);
-	char first[ID_MAX];
+	struct fill_arg a = { v, qi, STR_NULL };
+	struct q_pre *tmp;
+	const struct q_pre *pre = pre_get(b, q, &tmp);
 
-	anchor_id(first, sizeof(first), q, 0, 0);
-	group_open(b, err_any(v, qi), NULL);
-	R(b, ">\n<fieldset class=\"nhsuk-fieldset\"");
-	describedby(b, q, q->id, e != NULL, NULL);
-	R(b, ">\n<legend class=\"nhsuk-fieldset__legend "
-	    "nhsuk-fieldset__legend--m\">");
-	qlabel(b, q);
-	R(b, "</legend>\n");
-	hints(b, v->form, q);
-	if (e != NULL)
-		error_message(b, q->id, e->msg);
+	fieldset_open(b, v, qi, err_any(v, qi));
 	for (size_t s = 0; s < q->nstmts; s++) {
 		const struct statement *st = &q->stmts[s];
 		const struct q_error *se = err_find(v, qi, (int)s, -1);
-		struct str cur = val_str(v->values, st->field);
 
 		group_open(b, se != NULL, NULL);
 		R(b, ">\n<fieldset class=\"nhsuk-fieldset\"");
@@ -1276,21 +1174,13 @@ render_scale(struct buf *b, const struct page_view *v, size_t qi)
 		R(b, "</legend>\n");
 		if (se != NULL)
 			error_message(b, st->field, se->msg);
-		/*
-		 * Stacked, not inline: five points that wrap onto two lines
-		 * read out of order, and a magnifier user would not see the
-		 * points off to the right.
-		 */
-		R(b, "<div class=\"nhsuk-radios\">\n");
-		for (size_t i = 0; i < q->nopts; i++) {
-			char id[ID_MAX];
-
-			opt_id(id, sizeof(id), st->field, i);
-			choice_item(b, "radios", st->field, id, &q->opts[i],
-			    str_eq_cstr(cur, q->opts[i].value), NULL);
-		}
-		R(b, "</div>\n</fieldset>\n</div>\n");
+		a.cur = val_str(v->values, st->field);
+		if (pre != NULL && s < pre->nstmts)
+			pc_splice(b, &pre->stmts[s],
+			    &(struct pc_fill){ chosen_one, NULL, &a });
+		R(b, "</fieldset>\n</div>\n");
 	}
+	pc_free(tmp);
 	R(b, "</fieldset>\n</div>\n");
 }
 
@@ -1300,21 +1190,12 @@ render_date(struct buf *b, const struct page_view *v, size_t qi)
 	const struct question *q = &v->form->qs[qi];
 	const struct q_error *e = err_find(v, qi, -1, -1);
 
-	group_open(b, e != NULL, NULL);
-	R(b, ">\n<fieldset class=\"nhsuk-fieldset\" role=\"group\"");
-	describedby(b, q, q->id, e != NULL, NULL);
-	R(b, ">\n<legend class=\"nhsuk-fieldset__legend "
-	    "nhsuk-fieldset__legend--m\">");
-	qlabel(b, q);
-	R(b, "</legend>\n");
-	hints(b, v->form, q);
-	if (e != NULL)
-		error_message(b, q->id, e->msg);
+	fieldset_open(b, v, qi, e != NULL);
 	R(b, "<div class=\"nhsuk-date-input\" id=\"");
 	T(b, q->id);
 	R(b, "\">\n");
 	for (int p = 0; p < 3; p++) {
-		char id[ID_MAX];
+		char id[PCS_HTML_ID_MAX];
 		bool bad = e != NULL && e->part == p;
 
 		snprintf(id, sizeof(id), "%s%s", q->id, date_parts[p].suffix);
@@ -1345,24 +1226,11 @@ static void
 render_consent(struct buf *b, const struct page_view *v, size_t qi)
 {
 	const struct question *q = &v->form->qs[qi];
-	const struct q_error *e = err_find(v, qi, -1, -1);
+	struct fill_arg a = { v, qi, STR_NULL };
 
-	group_open(b, e != NULL, NULL);
-	R(b, ">\n<fieldset class=\"nhsuk-fieldset\"");
-	describedby(b, q, q->id, e != NULL, NULL);
-	R(b, ">\n<legend class=\"nhsuk-fieldset__legend "
-	    "nhsuk-fieldset__legend--m\">Your agreement</legend>\n");
-	hints(b, v->form, q);
-	if (e != NULL)
-		error_message(b, q->id, e->msg);
-	R(b, "<div class=\"nhsuk-checkboxes\" data-module=\"nhsuk-checkboxes\">\n");
-	{
-		struct option o = { .value = yes_value, .label = q->label };
-
-		choice_item(b, "checkboxes", q->id, q->id, &o,
-		    val_has(v->values, q->id, "yes"), NULL);
-	}
-	R(b, "</div>\n</fieldset>\n</div>\n");
+	fieldset_open(b, v, qi, err_find(v, qi, -1, -1) != NULL);
+	splice_opts(b, q, &(struct pc_fill){ chosen_ticked, NULL, &a });
+	R(b, "</fieldset>\n</div>\n");
 }
 
 static void
@@ -1449,7 +1317,7 @@ page_questions(struct buf *b, const struct page_view *v)
 			R(b, "<ul class=\"nhsuk-list nhsuk-error-summary__list\">\n");
 			for (size_t i = 0; i < v->nerrors; i++) {
 				const struct q_error *e = &v->errors[i];
-				char id[ID_MAX];
+				char id[PCS_HTML_ID_MAX];
 
 				if (e->qidx >= f->nq || !q_rendered(v, e->qidx))
 					continue;
@@ -1567,7 +1435,7 @@ page_start(struct buf *b, const struct form *f, const char *csrf,
 static bool
 answer_date(const struct fields *a, const struct question *q, int64_t *day)
 {
-	char name[ID_MAX];
+	char name[PCS_HTML_ID_MAX];
 	int64_t part[3];
 
 	if (date_parse(val_str(a, q->id), day))
@@ -1665,7 +1533,7 @@ answer_value(struct buf *b, const struct question *q, const struct fields *a)
 		}
 		opt_label(b, q, s.p, s.len);
 		if (q->other && str_eq_cstr(s, "other")) {
-			char name[ID_MAX];
+			char name[PCS_HTML_ID_MAX];
 			struct str o;
 
 			snprintf(name, sizeof(name), "%s__other", q->id);
@@ -1757,7 +1625,7 @@ check_page(struct buf *b, const struct form *f, const struct page *pg,
 	for (size_t i = 0; i < pg->nq; i++) {
 		size_t qi = pg->first_q + i;
 		const struct question *q;
-		char anchor[ID_MAX];
+		char anchor[PCS_HTML_ID_MAX];
 
 		if (qi >= f->nq || (shown != NULL && !shown[qi]) ||
 		    f->qs[qi].type == Q_INFO)

@@ -1,8 +1,9 @@
 /*
  * page.h: every HTML page of the respondent journey, in nhsuk-frontend
  * markup (GOV.UK/NHS patterns: error summary, inline errors, fieldsets).
- * Pages are made only of html_*() calls (html.h), so everything from a form
- * or a request is escaped by the one escaping function.  Pure: appends to a
+ * Pages are made only of html_*() calls (html.h) and of option lists made
+ * by them at form load (page_cache.h), so everything from a form or a
+ * request is escaped by the one escaping function.  Pure: appends to a
  * struct buf, never does I/O.  Works without JavaScript; /assets/pcsurvey.js
  * only reveals same-page conditional questions.
  */

@@ -49,6 +49,54 @@ test_html_text_table(void **state)
 	}
 }
 
+/* The escaping of one byte at a time, as html_text() did before issue 9. */
+static void
+ref_escape(struct buf *b, const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		switch (p[i]) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
+		default: buf_addc(b, (char)p[i]); break;
+		}
+}
+
+/*
+ * The run-at-a-time html_text() writes the same bytes as the reference on
+ * strings of mostly safe bytes with breakers at the start, the end, next
+ * to each other and alone, at every length up to 64.
+ */
+static void
+test_html_text_runs_match_reference(void **state)
+{
+	static const char mix[] = "ab&<>\"'\0\xc3\xa9 ";
+	unsigned long seed = 1;
+
+	(void)state;
+	for (size_t len = 0; len <= 64; len++)
+		for (int round = 0; round < 50; round++) {
+			unsigned char in[64];
+			struct buf got, want;
+
+			for (size_t i = 0; i < len; i++) {
+				seed = seed * 6364136223846793005UL + 1;
+				in[i] = (unsigned char)mix[(seed >> 33) % (sizeof(mix) - 1)];
+			}
+			buf_init(&got, 4096);
+			buf_init(&want, 4096);
+			html_text(&got, (const char *)in, len);
+			ref_escape(&want, in, len);
+			assert_int_equal(got.len, want.len);
+			assert_memory_equal(got.len ? got.p : "", want.len ? want.p : "",
+			    got.len);
+			buf_release(&got);
+			buf_release(&want);
+		}
+}
+
 /* Embedded NUL and every byte value: output never holds a raw breaker. */
 static void
 test_html_text_all_bytes(void **state)
@@ -263,6 +311,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_html_text_table),
 		cmocka_unit_test(test_html_text_all_bytes),
+		cmocka_unit_test(test_html_text_runs_match_reference),
 		cmocka_unit_test(test_html_cstr_null_and_raw),
 		cmocka_unit_test(test_html_text_cap),
 		cmocka_unit_test(test_html_paras_table),
