@@ -197,8 +197,10 @@ enum pcs_err	 store_audit(struct store *st, const struct store_audit *a) PCS_MUS
  * Every query reads the responses of form_id submitted before the day
  * before (days since the epoch).
  *
- * store_counts_marker(): count, max(id) and sum(id) of those rows, a cheap
- * sign that they changed (figures.c recomputes on change).
+ * store_counts_marker(): a cheap sign that those rows changed (figures.c
+ * recomputes on change; 0006_change_marker.sql): n, the deletions from
+ * pcs.response so far; max_id, the highest id of a counted row; sum_id,
+ * always 0 (its place in pcs.published's key is kept).
  */
 struct store_marker {
 	int64_t		 n, max_id, sum_id;

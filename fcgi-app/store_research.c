@@ -70,9 +70,10 @@ const struct store_stmt research_stmts[] = {
 	[RS_AUDIT] = { "research_audit",
 	    "INSERT INTO pcs.access_audit (day, token_id, via, what, form_id, detail, status) "
 	    "VALUES ($1::date, $2::integer, $3, $4, $5, $6, $7::integer)", 7 },
+	/* 0006_change_marker.sql: the deletions so far and the highest counted id */
 	[RS_COUNTS_MARKER] = { "research_counts_marker",
-	    "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM pcs.response "
-	    "WHERE form_id = $1 AND submitted < $2::date", 2 },
+	    "SELECT (SELECT n FROM pcs.response_deletions), coalesce((SELECT id FROM pcs.response "
+	    "WHERE form_id = $1 AND submitted < $2::date ORDER BY id DESC LIMIT 1), 0), 0", 2 },
 	/*
 	 * One scan; the worker aggregates (figures.c): one row per response,
 	 * its answers as JSON text, so no per-key work happens in SQL.
@@ -374,10 +375,9 @@ store_counts_marker(struct store *st, const char *form_id, int64_t before,
 	date_format(before, day);
 	if ((err = run(st, RS_COUNTS_MARKER, vals, NULL, NULL, &res)) != PCS_OK)
 		return err;
-	if (PQntuples(res) != 1 || !cell_i64(res, 0, 0, &m->n) || !cell_i64(res, 0, 1, &m->max_id))
+	if (PQntuples(res) != 1 || !cell_i64(res, 0, 0, &m->n) ||
+	    !cell_i64(res, 0, 1, &m->max_id) || !cell_i64(res, 0, 2, &m->sum_id))
 		err = PCS_EINTERNAL;
-	else if (!cell_i64(res, 0, 2, &m->sum_id))
-		m->sum_id = -1;	/* a numeric past 18 digits: count and max still tell */
 	PQclear(res);
 	return err;
 }

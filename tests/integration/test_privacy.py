@@ -1301,9 +1301,18 @@ def test_submission_time_kept_only_at_form_precision():
     idx = lib.sql("SELECT indexdef FROM pg_indexes WHERE schemaname = 'pcs' "
                   "AND indexdef ~* 'timestamp|now\\(|clock_|time '")
     assert idx == [], "indexes on times: %r" % idx
-    trig = lib.sql("SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                   "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pcs' AND NOT t.tgisinternal")
-    assert trig == [], "triggers in schema pcs: %r" % trig
+    # The only triggers: 0006's deletion counter (figures' change marker),
+    # statement-level, whose function records no time and no row.
+    trig = lib.sql("SELECT t.tgname, p.prosrc, t.tgtype & 1 FROM pg_trigger t "
+                   "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "JOIN pg_proc p ON p.oid = t.tgfoid WHERE n.nspname = 'pcs' AND NOT t.tgisinternal")
+    assert sorted(t[0] for t in trig) == ["response_deleted", "response_truncated"], \
+        "triggers in schema pcs: %r" % [t[0] for t in trig]
+    for name, src, row_level in trig:
+        assert row_level == "0", "%s is a row trigger" % name
+        body = re.sub(r"\s+", " ", src).strip().lower()
+        assert body == "begin update pcs.response_deletions set n = n + 1; return null; end", \
+            "%s does more than count: %r" % (name, src)
     assert lib.sql_value("SHOW track_commit_timestamp") == "off", "PostgreSQL records commit times"
     assert lib.sql_value("SHOW log_statement") == "none", "PostgreSQL logs statements"
     assert lib.sql_value("SHOW log_min_duration_statement") == "-1", "PostgreSQL logs statement durations"
