@@ -123,6 +123,7 @@ dispatch(void *arg, struct arena *a, struct http_req *req, struct resp *resp)
 	struct app *app = arg;
 
 	route_dispatch(arg, a, req, resp);
+	store_request_end(app->store);
 	if (store_keys_refused(app->store))
 		worker_stop = 1;
 }

@@ -377,6 +377,22 @@ store_ensure(struct store *st)
 }
 
 void
+store_request_end(struct store *st)
+{
+	PGTransactionStatusType ts;
+
+	if (st->conn == NULL)
+		return;
+	ts = PQtransactionStatus(st->conn);
+	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+		/* a path that forgot its ROLLBACK must not poison the next request */
+		log_event(LOG_WARN, "db_tx_left_open", "state=%s",
+		    ts == PQTRANS_INERROR ? "failed" : "open");
+		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));
+	}
+}
+
+void
 store_set_keys(struct store *st, const struct store_keys *k)
 {
 	st->keys = *k;

@@ -57,6 +57,11 @@ enum pcs_err	 store_keys_check(struct store *st, const struct store_keys *k, boo
  * command-line tools keep no limit (an export may sort for long).
  */
 void		 store_set_worker_limits(struct store *st);
+/*
+ * After each request: a transaction some path left open (or failed) is
+ * rolled back and logged, so the next request starts clean.
+ */
+void		 store_request_end(struct store *st);
 
 /* Highest applied migration, or PCS_EDBDOWN. */
 enum pcs_err	 store_schema_version(struct store *st, int *version) PCS_MUST;

@@ -608,10 +608,10 @@ store_published_wait(struct store *st, int64_t lock)
 	if ((err = pub_exec(st, "BEGIN", "pub_wait")) != PCS_OK)
 		return err;
 	/* wait for the builder longer than a worker's lock_timeout, within its reply limit */
-	if ((err = pub_exec(st, "SET LOCAL lock_timeout = '" PCS_DB_BUILD_WAIT "'",
-	    "pub_wait_limit")) != PCS_OK)
-		return err;
-	if ((err = run(st, RS_PUB_LOCK, vals, NULL, NULL, &res)) == PCS_OK)
+	err = pub_exec(st, "SET LOCAL lock_timeout = '" PCS_DB_BUILD_WAIT "'", "pub_wait_limit");
+	if (err != PCS_OK)
+		;	/* rolled back below */
+	else if ((err = run(st, RS_PUB_LOCK, vals, NULL, NULL, &res)) == PCS_OK)
 		PQclear(res);
 	else if (err == PCS_EDBDOWN && st->conn != NULL)
 		err = PCS_OK;	/* lock_timeout (55P03): still building; the caller tries again */

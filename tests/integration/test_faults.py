@@ -332,10 +332,12 @@ def test_T35_worker_sigkill_mid_submit_502_nothing_partial_restart_within_1s():
                 back = lib.wait_for(lambda: len(worker_pids()) == nw and victim not in worker_pids(),
                                     timeout=5, step=0.01)
                 dt = time.monotonic() - t0
+                after = set(worker_pids())
                 r = fut.result(timeout=30)
             assert back and dt < 1.0, "the supervisor restarted the worker after %.2f s" % dt
             assert r.status == 502, "the killed request answered %d" % r.status
-            assert set(worker_pids()) - before, "no new worker"
+            assert victim in before and after - before, \
+                "no new worker: victim %d, before %r, after %r" % (victim, sorted(before), sorted(after))
         finally:
             lock.release()
             stop.set()
