@@ -28,6 +28,7 @@ pkgs=(
 	clang libclang-rt-14-dev		# libFuzzer
 	valgrind wrk
 	glpk-utils
+	r-base-core r-cran-jsonlite		# runs docs/api.md's R example against the API
 )
 
 # Node and npm: preinstalled on our machines; Debian's own when missing.

@@ -66,14 +66,18 @@ def test_r_example_runs_with_rscript():
         'stopifnot(is.logical(counts$suppressed), any(counts$suppressed), !all(counts$suppressed))',
         'stopifnot(all(is.na(counts$count) == counts$suppressed))',
         'if (exists("valued")) stopifnot(is.data.frame(valued))',
+        'if (exists("totals")) stopifnot(length(totals) >= 1)',
         'cat("R example ok:", nrow(counts), "rows\\n")',
     ]) + "\n"
-    # a few responses, so that by=region,staff_group has shown and suppressed cells
+    # responses so that by=region,staff_group has shown and suppressed cells
+    # whatever else the database holds: three groups of 30 in one region and
+    # 2 pharmacists (rules 2 and 4 hide the 2 and one 30; two 30s stay shown)
     marker = os.urandom(4).hex()
     realapi.seed("staff-wellbeing",
-                 [{"icb": "QT6", "role": "gp_partner", "answers": {"wellbeing__valued": "4"}}] * 12 +
-                 [{"icb": "QT6", "role": "practice_nurse", "answers": {"wellbeing__valued": "2"}}] * 2 +
-                 [{"icb": "QRV", "role": "gp_partner", "answers": {}}], marker)
+                 [{"icb": "QT6", "role": "gp_partner", "answers": {"wellbeing__valued": "4"}}] * 30 +
+                 [{"icb": "QT6", "role": "practice_nurse", "answers": {"wellbeing__valued": "2"}}] * 30 +
+                 [{"icb": "QT6", "role": "dentist", "answers": {"wellbeing__valued": "3"}}] * 30 +
+                 [{"icb": "QT6", "role": "clinical_pharmacist", "answers": {}}] * 2, marker)
     try:
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "example.R")
