@@ -570,22 +570,40 @@ pub_exec(struct store *st, const char *sql, const char *what)
 	return err;
 }
 
-enum pcs_err
-store_published_begin(struct store *st, int64_t lock, bool *got)
+/*
+ * Opens the transaction of a published-lattice lock (begin_sql, fixed
+ * text) and runs the lock statement s on lock; *res is its result.
+ */
+static enum pcs_err
+pub_lock(struct store *st, const char *begin_sql, const char *limit_sql, enum rstmt s,
+    int64_t lock, PGresult **res)
 {
 	char id[24];
 	const char *vals[1] = { id };
+	enum pcs_err err;
+
+	*res = NULL;
+	snprintf(id, sizeof(id), "%lld", (long long)lock);
+	if ((err = store_ensure(st)) != PCS_OK)
+		return err;
+	if ((err = pub_exec(st, begin_sql, "pub_begin")) != PCS_OK)
+		return err;
+	if (limit_sql != NULL && (err = pub_exec(st, limit_sql, "pub_wait_limit")) != PCS_OK)
+		return err;
+	return run(st, s, vals, NULL, NULL, res);
+}
+
+enum pcs_err
+store_published_begin(struct store *st, int64_t lock, bool *got)
+{
 	PGresult *res;
 	enum pcs_err err;
 
 	*got = false;
-	snprintf(id, sizeof(id), "%lld", (long long)lock);
-	if ((err = store_ensure(st)) != PCS_OK)
-		return err;
 	/* read-write: the builder stores what it built in the same snapshot */
-	if ((err = pub_exec(st, "BEGIN ISOLATION LEVEL REPEATABLE READ", "pub_begin")) != PCS_OK)
-		return err;
-	if ((err = run(st, RS_PUB_TRYLOCK, vals, NULL, NULL, &res)) == PCS_OK) {
+	err = pub_lock(st, "BEGIN ISOLATION LEVEL REPEATABLE READ", NULL, RS_PUB_TRYLOCK, lock,
+	    &res);
+	if (err == PCS_OK) {
 		*got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		PQclear(res);
 	}
@@ -597,23 +615,13 @@ store_published_begin(struct store *st, int64_t lock, bool *got)
 enum pcs_err
 store_published_wait(struct store *st, int64_t lock)
 {
-	char id[24];
-	const char *vals[1] = { id };
 	PGresult *res;
-	enum pcs_err err;
-
-	snprintf(id, sizeof(id), "%lld", (long long)lock);
-	if ((err = store_ensure(st)) != PCS_OK)
-		return err;
-	if ((err = pub_exec(st, "BEGIN", "pub_wait")) != PCS_OK)
-		return err;
 	/* wait for the builder longer than a worker's lock_timeout, within its reply limit */
-	err = pub_exec(st, "SET LOCAL lock_timeout = '" PCS_DB_BUILD_WAIT "'", "pub_wait_limit");
-	if (err != PCS_OK)
-		;	/* rolled back below */
-	else if ((err = run(st, RS_PUB_LOCK, vals, NULL, NULL, &res)) == PCS_OK)
-		PQclear(res);
-	else if (err == PCS_EDBDOWN && st->conn != NULL)
+	enum pcs_err err = pub_lock(st, "BEGIN",
+	    "SET LOCAL lock_timeout = '" PCS_DB_BUILD_WAIT "'", RS_PUB_LOCK, lock, &res);
+
+	PQclear(res);
+	if (err == PCS_EDBDOWN && st->conn != NULL)
 		err = PCS_OK;	/* lock_timeout (55P03): still building; the caller tries again */
 	if (st->conn != NULL)
 		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));	/* releases the lock at once */

@@ -63,7 +63,8 @@ def token(scope):
 
 
 def token_id(name):
-    return int(lib.sql_value("SELECT id FROM pcs.api_token WHERE name = %s" % q(name)))
+    """The newest token of that name (a second run on the same stack makes another)."""
+    return int(lib.sql_value("SELECT max(id) FROM pcs.api_token WHERE name = %s" % q(name)))
 
 
 def api(path, tok=None, scope="aggregate", headers=None):

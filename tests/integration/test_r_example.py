@@ -70,14 +70,18 @@ def test_r_example_runs_with_rscript():
         'cat("R example ok:", nrow(counts), "rows\\n")',
     ]) + "\n"
     # responses so that by=region,staff_group has shown and suppressed cells
-    # whatever else the database holds: three groups of 30 in one region and
-    # 2 pharmacists (rules 2 and 4 hide the 2 and one 30; two 30s stay shown)
+    # whatever else the database holds (rule 4 hides more than the small
+    # cells, and other tests' rows can make it hide every cell of a sparse
+    # region): three groups of 40 in each of two South West ICBs, and 2
+    # pharmacists, which rule 2 hides
     marker = os.urandom(4).hex()
-    realapi.seed("staff-wellbeing",
-                 [{"icb": "QT6", "role": "gp_partner", "answers": {"wellbeing__valued": "4"}}] * 30 +
-                 [{"icb": "QT6", "role": "practice_nurse", "answers": {"wellbeing__valued": "2"}}] * 30 +
-                 [{"icb": "QT6", "role": "dentist", "answers": {"wellbeing__valued": "3"}}] * 30 +
-                 [{"icb": "QT6", "role": "clinical_pharmacist", "answers": {}}] * 2, marker)
+    rows = []
+    for icb in ("QT6", "QJK"):
+        rows += [{"icb": icb, "role": "gp_partner", "answers": {"wellbeing__valued": "4"}}] * 40
+        rows += [{"icb": icb, "role": "practice_nurse", "answers": {"wellbeing__valued": "2"}}] * 40
+        rows += [{"icb": icb, "role": "dentist", "answers": {"wellbeing__valued": "3"}}] * 40
+    rows += [{"icb": "QT6", "role": "clinical_pharmacist", "answers": {}}] * 2
+    realapi.seed("staff-wellbeing", rows, marker)
     try:
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "example.R")
