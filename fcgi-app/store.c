@@ -166,8 +166,9 @@ store_connect(const char *conninfo)
 	}
 	PQsetNoticeReceiver(c, notice_to_log, NULL);
 	/* style: an empty search_path, so every name must be schema-qualified */
-	res = PQexec(c, "SELECT pg_catalog.set_config('search_path', '', false), "
-	    "pg_catalog.set_config('client_min_messages', 'warning', false)");
+	res = PQexecParams(c, "SELECT pg_catalog.set_config('search_path', '', false), "
+	    "pg_catalog.set_config('client_min_messages', 'warning', false)",
+	    0, NULL, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
 		PQfinish(c);
@@ -260,15 +261,57 @@ store_exec_prepared(struct store *st, const char *name, int n, const char *const
 	return collect(st, name);
 }
 
-/* PQexec of fixed text (never a built string), bounded the same way. */
+static const struct {
+	const char	*name;		/* for the log */
+	const char	*sql;
+} fixed[] = {
+	[SF_BEGIN] = { "begin", "BEGIN" },
+	[SF_BEGIN_SNAPSHOT] = { "begin_snapshot", "BEGIN ISOLATION LEVEL REPEATABLE READ" },
+	[SF_BEGIN_SNAPSHOT_RO] = { "begin_snapshot_ro",
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" },
+	[SF_COMMIT] = { "commit", "COMMIT" },
+	[SF_ROLLBACK] = { "rollback", "ROLLBACK" },
+	[SF_LOCK_TIMEOUT] = { "lock_timeout",
+	    "SELECT pg_catalog.set_config('lock_timeout', '" PCS_DB_LOCK_TIMEOUT "', false)" },
+	[SF_WAIT_FOR_BUILDER] = { "wait_for_builder",
+	    "SET LOCAL lock_timeout = '" PCS_DB_BUILD_WAIT "'" },
+};
+_Static_assert(sizeof(fixed) / sizeof(fixed[0]) == SF__MAX, "fixed[]");
+
 PGresult *
-store_exec_fixed(struct store *st, const char *sql, const char *what)
+store_conn_exec_fixed(PGconn *c, enum store_fixed f)
+{
+	return PQexecParams(c, fixed[f].sql, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+PGresult *
+store_exec_fixed(struct store *st, enum store_fixed f)
 {
 	if (st->reply_ms <= 0)
-		return PQexec(st->conn, sql);
-	if (!PQsendQuery(st->conn, sql))
+		return store_conn_exec_fixed(st->conn, f);
+	if (!PQsendQueryParams(st->conn, fixed[f].sql, 0, NULL, NULL, NULL, NULL, 0))
 		return NULL;
-	return collect(st, what);
+	return collect(st, fixed[f].name);
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (st->conn != NULL)
+		PQclear(store_exec_fixed(st, SF_ROLLBACK));
+}
+
+enum pcs_err
+store_run_fixed(struct store *st, enum store_fixed f)
+{
+	PGresult *res = store_exec_fixed(st, f);
+	ExecStatusType rs = PQresultStatus(res);
+	enum pcs_err err = PCS_OK;
+
+	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK)
+		err = store_fail(st, res, fixed[f].name);
+	PQclear(res);
+	return err;
 }
 
 void
@@ -336,16 +379,7 @@ keys_on_connect(struct store *st)
 static bool
 worker_settings(struct store *st)
 {
-	PGresult *res;
-	bool ok;
-
-	if (st->reply_ms <= 0)
-		return true;
-	res = store_exec_fixed(st, "SELECT pg_catalog.set_config('lock_timeout', '"
-	    PCS_DB_LOCK_TIMEOUT "', false)", "lock_timeout");
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-	PQclear(res);
-	return ok && st->conn != NULL;
+	return st->reply_ms <= 0 || store_run_fixed(st, SF_LOCK_TIMEOUT) == PCS_OK;
 }
 
 /* Connects and prepares every statement (ours and store_research.c's) if needed. */
@@ -388,7 +422,7 @@ store_request_end(struct store *st)
 		/* a path that forgot its ROLLBACK must not poison the next request */
 		log_event(LOG_WARN, "db_tx_left_open", "state=%s",
 		    ts == PQTRANS_INERROR ? "failed" : "open");
-		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));
+		store_rollback(st);
 	}
 }
 
@@ -481,28 +515,22 @@ run(struct store *st, enum stmt s, const char *const *vals, const int *lens,
 	return store_run(st, &stmts[s], vals, lens, fmts, out);
 }
 
-enum tx { TX_BEGIN, TX_COMMIT, TX_ROLLBACK };
-
-/* Transaction control: fixed text only, never a built string. */
+/*
+ * Transaction control (SF_BEGIN, SF_COMMIT, SF_ROLLBACK): on st's
+ * connection with its bound and its failure handling, or on an operator
+ * command's conn when st is NULL.
+ */
 static enum pcs_err
-run_tx(PGconn *conn, struct store *st, enum tx t)
+run_tx(PGconn *conn, struct store *st, enum store_fixed f)
 {
-	PGresult *res = NULL;
+	PGresult *res;
 	enum pcs_err err = PCS_OK;
 
-	switch (t) {
-	case TX_BEGIN:
-		res = st ? store_exec_fixed(st, "BEGIN", "begin") : PQexec(conn, "BEGIN");
-		break;
-	case TX_COMMIT:
-		res = st ? store_exec_fixed(st, "COMMIT", "commit") : PQexec(conn, "COMMIT");
-		break;
-	case TX_ROLLBACK:
-		res = st ? store_exec_fixed(st, "ROLLBACK", "rollback") : PQexec(conn, "ROLLBACK");
-		break;
-	}
+	if (st != NULL)
+		return store_run_fixed(st, f);
+	res = store_conn_exec_fixed(conn, f);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		err = st ? store_fail(st, res, "transaction") : PCS_EINTERNAL;
+		err = PCS_EINTERNAL;
 	PQclear(res);
 	return err;
 }
@@ -693,13 +721,13 @@ store_submit(struct store *st, const struct response_row *r, enum store_submit_r
 		return submit_one(st, r, out);
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
-	if ((err = run_tx(st->conn, st, TX_BEGIN)) != PCS_OK)
+	if ((err = run_tx(st->conn, st, SF_BEGIN)) != PCS_OK)
 		return err;
 	err = submit_in_tx(st, r, out);
 	if (err == PCS_OK && *out == SUBMIT_STORED)
-		err = run_tx(st->conn, st, TX_COMMIT);
-	else if (st->conn)	/* a refused or repeated submission changes nothing */
-		(void)run_tx(st->conn, NULL, TX_ROLLBACK);
+		err = run_tx(st->conn, st, SF_COMMIT);
+	else	/* a refused or repeated submission changes nothing */
+		store_rollback(st);
 	return err;
 }
 
@@ -1272,7 +1300,7 @@ store_invite_create(const char *conninfo, const char *form_id, const char *label
 		return PCS_EDBDOWN;
 	}
 	date_format(issued, day);
-	(void)run_tx(c, NULL, TX_BEGIN);
+	(void)run_tx(c, NULL, SF_BEGIN);
 	for (size_t i = 0; i < n && err == PCS_OK; i++) {
 		const char *vals[4] = { (const char *)hashes[i], form_id, label, day };
 		int lens[4] = { STORE_HASH_BYTES, 0, 0, 0 }, fmts[4] = { 1, 0, 0, 0 };
@@ -1289,9 +1317,9 @@ store_invite_create(const char *conninfo, const char *form_id, const char *label
 	}
 	/* all or nothing: codes are printed only after this commit */
 	if (err == PCS_OK)
-		err = run_tx(c, NULL, TX_COMMIT) == PCS_OK ? PCS_OK : PCS_EDBDOWN;
+		err = run_tx(c, NULL, SF_COMMIT) == PCS_OK ? PCS_OK : PCS_EDBDOWN;
 	else
-		(void)run_tx(c, NULL, TX_ROLLBACK);
+		(void)run_tx(c, NULL, SF_ROLLBACK);
 	PQfinish(c);
 	return err;
 }
@@ -1484,15 +1512,13 @@ store_migrate(const char *conninfo, int *applied, char *msg, size_t msglen)
 		goto out;
 	}
 	err = PCS_EINTERNAL;
-	res = PQexec(c, "CREATE SCHEMA IF NOT EXISTS pcs; "
-	    "CREATE TABLE IF NOT EXISTS pcs.schema_migrations (version integer PRIMARY KEY, "
-	    "name text NOT NULL, applied_on date NOT NULL DEFAULT CURRENT_DATE)");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
+	if (exec_params(c, "CREATE SCHEMA IF NOT EXISTS pcs", 0, NULL, msg, msglen) != 0 ||
+	    exec_params(c, "CREATE TABLE IF NOT EXISTS pcs.schema_migrations (version integer "
+	    "PRIMARY KEY, name text NOT NULL, applied_on date NOT NULL DEFAULT CURRENT_DATE)",
+	    0, NULL, msg, msglen) != 0)
 		goto out;
-	}
-	PQclear(res);
-	res = PQexec(c, "SELECT coalesce(max(version), 0) FROM pcs.schema_migrations");
+	res = PQexecParams(c, "SELECT coalesce(max(version), 0) FROM pcs.schema_migrations",
+	    0, NULL, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto out;
 	have = atoi(PQgetvalue(res, 0, 0));
@@ -1503,8 +1529,7 @@ store_migrate(const char *conninfo, int *applied, char *msg, size_t msglen)
 		const char *v[2] = { ver, migration_files[i].name };
 
 		snprintf(ver, sizeof(ver), "%d", i + 1);
-		res = PQexec(c, "BEGIN");
-		PQclear(res);
+		(void)run_tx(c, NULL, SF_BEGIN);
 		/*
 		 * A migration is our own trusted SQL compiled into the binary:
 		 * several statements, no parameters, so PQexec is the right call.
@@ -1514,30 +1539,24 @@ store_migrate(const char *conninfo, int *applied, char *msg, size_t msglen)
 			snprintf(msg, msglen, "migration %s failed: %s", migration_files[i].name,
 			    PQresultErrorMessage(res));
 			PQclear(res);
-			res = PQexec(c, "ROLLBACK");
+			res = NULL;
+			(void)run_tx(c, NULL, SF_ROLLBACK);
 			goto out;
 		}
 		PQclear(res);
 		res = NULL;
 		if (exec_params(c, "INSERT INTO pcs.schema_migrations (version, name) "
-		    "VALUES ($1::integer, $2)", 2, v, msg, msglen) != 0)
+		    "VALUES ($1::integer, $2)", 2, v, msg, msglen) != 0 ||
+		    run_tx(c, NULL, SF_COMMIT) != PCS_OK)
 			goto out;
-		res = PQexec(c, "COMMIT");
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			goto out;
-		PQclear(res);
-		res = NULL;
 		(*applied)++;
 	}
-	res = PQexec(c, "BEGIN");
-	PQclear(res);
-	res = NULL;
+	(void)run_tx(c, NULL, SF_BEGIN);
 	if (load_reference(c, msg, msglen) != 0) {
-		res = PQexec(c, "ROLLBACK");
+		(void)run_tx(c, NULL, SF_ROLLBACK);
 		goto out;
 	}
-	res = PQexec(c, "COMMIT");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (run_tx(c, NULL, SF_COMMIT) != PCS_OK)
 		goto out;
 	err = PCS_OK;
 out:

@@ -38,10 +38,33 @@ PGconn		*store_connect(const char *conninfo);
  * with PQsend*: a link that stops answering must not hold a worker (T-34).
  */
 bool		 store_await(struct store *st, const char *what);
-/* PQexecPrepared / PQexec of fixed text with each wait bounded; NULL when dropped. */
+/* PQexecPrepared with each wait bounded; NULL when dropped. */
 PGresult	*store_exec_prepared(struct store *st, const char *name, int n,
 		    const char *const *vals, const int *lens, const int *fmts, int resfmt);
-PGresult	*store_exec_fixed(struct store *st, const char *sql, const char *what);
+
+/*
+ * The statements that take no value, by name from one table (store.c) and
+ * through the extended protocol with no parameters: no text built at run
+ * time is ever executed (style: only parameterised SQL).
+ */
+enum store_fixed {
+	SF_BEGIN,
+	SF_BEGIN_SNAPSHOT,	/* REPEATABLE READ: a published-lattice builder */
+	SF_BEGIN_SNAPSHOT_RO,	/* REPEATABLE READ READ ONLY: counts, one snapshot */
+	SF_COMMIT,
+	SF_ROLLBACK,
+	SF_LOCK_TIMEOUT,	/* a worker's session: PCS_DB_LOCK_TIMEOUT (T-36) */
+	SF_WAIT_FOR_BUILDER,	/* this transaction: PCS_DB_BUILD_WAIT (B3) */
+	SF__MAX
+};
+/* On a worker's connection, each wait bounded; NULL when dropped. */
+PGresult	*store_exec_fixed(struct store *st, enum store_fixed f);
+/* store_exec_fixed, its failure classified by store_fail(). */
+enum pcs_err	 store_run_fixed(struct store *st, enum store_fixed f) PCS_MUST;
+/* Ends st's transaction, if it still has a connection; the outcome does not matter. */
+void		 store_rollback(struct store *st);
+/* On an operator command's connection (no bound). */
+PGresult	*store_conn_exec_fixed(PGconn *c, enum store_fixed f);
 /* Connects and prepares if needed; PCS_EDBDOWN when the database is away. */
 enum pcs_err	 store_ensure(struct store *st) PCS_MUST;
 /* Classifies a failure (logging SQLSTATE only, never the message). */

@@ -343,24 +343,18 @@ store_audit(struct store *st, const struct store_audit *a)
 enum pcs_err
 store_read_begin(struct store *st)
 {
-	PGresult *res;
 	enum pcs_err err;
 
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
-	/* fixed text only: one snapshot for the marker and both GROUP BYs */
-	res = store_exec_fixed(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "read_begin");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		err = store_fail(st, res, "read_begin");
-	PQclear(res);
-	return err;
+	/* one snapshot for the marker and the rows */
+	return store_run_fixed(st, SF_BEGIN_SNAPSHOT_RO);
 }
 
 void
 store_read_end(struct store *st)
 {
-	if (st->conn != NULL)
-		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));
+	store_rollback(st);
 }
 
 enum pcs_err
@@ -557,26 +551,14 @@ store_published_get(struct store *st, const struct store_pub_key *k, uint8_t **b
 	return err;
 }
 
-/* Transaction control: fixed text only. */
-static enum pcs_err
-pub_exec(struct store *st, const char *sql, const char *what)
-{
-	PGresult *res = store_exec_fixed(st, sql, what);
-	enum pcs_err err = PCS_OK;
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		err = store_fail(st, res, what);
-	PQclear(res);
-	return err;
-}
-
 /*
- * Opens the transaction of a published-lattice lock (begin_sql, fixed
- * text) and runs the lock statement s on lock; *res is its result.
+ * Opens the transaction of a published-lattice lock (begin: SF_BEGIN or
+ * SF_BEGIN_SNAPSHOT; wait: with SF_WAIT_FOR_BUILDER) and runs the lock
+ * statement s on lock; *res is its result.
  */
 static enum pcs_err
-pub_lock(struct store *st, const char *begin_sql, const char *limit_sql, enum rstmt s,
-    int64_t lock, PGresult **res)
+pub_lock(struct store *st, enum store_fixed begin, bool wait, enum rstmt s, int64_t lock,
+    PGresult **res)
 {
 	char id[24];
 	const char *vals[1] = { id };
@@ -586,9 +568,9 @@ pub_lock(struct store *st, const char *begin_sql, const char *limit_sql, enum rs
 	snprintf(id, sizeof(id), "%lld", (long long)lock);
 	if ((err = store_ensure(st)) != PCS_OK)
 		return err;
-	if ((err = pub_exec(st, begin_sql, "pub_begin")) != PCS_OK)
+	if ((err = store_run_fixed(st, begin)) != PCS_OK)
 		return err;
-	if (limit_sql != NULL && (err = pub_exec(st, limit_sql, "pub_wait_limit")) != PCS_OK)
+	if (wait && (err = store_run_fixed(st, SF_WAIT_FOR_BUILDER)) != PCS_OK)
 		return err;
 	return run(st, s, vals, NULL, NULL, res);
 }
@@ -601,14 +583,13 @@ store_published_begin(struct store *st, int64_t lock, bool *got)
 
 	*got = false;
 	/* read-write: the builder stores what it built in the same snapshot */
-	err = pub_lock(st, "BEGIN ISOLATION LEVEL REPEATABLE READ", NULL, RS_PUB_TRYLOCK, lock,
-	    &res);
+	err = pub_lock(st, SF_BEGIN_SNAPSHOT, false, RS_PUB_TRYLOCK, lock, &res);
 	if (err == PCS_OK) {
 		*got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		PQclear(res);
 	}
-	if (!*got && st->conn != NULL)
-		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));
+	if (!*got)
+		store_rollback(st);
 	return err;
 }
 
@@ -617,14 +598,12 @@ store_published_wait(struct store *st, int64_t lock)
 {
 	PGresult *res;
 	/* wait for the builder longer than a worker's lock_timeout, within its reply limit */
-	enum pcs_err err = pub_lock(st, "BEGIN",
-	    "SET LOCAL lock_timeout = '" PCS_DB_BUILD_WAIT "'", RS_PUB_LOCK, lock, &res);
+	enum pcs_err err = pub_lock(st, SF_BEGIN, true, RS_PUB_LOCK, lock, &res);
 
 	PQclear(res);
 	if (err == PCS_EDBDOWN && st->conn != NULL)
 		err = PCS_OK;	/* lock_timeout (55P03): still building; the caller tries again */
-	if (st->conn != NULL)
-		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));	/* releases the lock at once */
+	store_rollback(st);	/* releases the lock at once */
 	return err;
 }
 
@@ -655,12 +634,11 @@ store_published_commit(struct store *st)
 {
 	if (st->conn == NULL)
 		return PCS_EDBDOWN;
-	return pub_exec(st, "COMMIT", "pub_commit");
+	return store_run_fixed(st, SF_COMMIT);
 }
 
 void
 store_published_rollback(struct store *st)
 {
-	if (st->conn != NULL)
-		PQclear(store_exec_fixed(st, "ROLLBACK", "rollback"));
+	store_rollback(st);
 }

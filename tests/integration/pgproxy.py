@@ -70,12 +70,22 @@ def bind_stmt(name):
 
 
 def query_is(text):
-    """Matches a simple Query ('Q') whose text is `text` (case and
-    surrounding spaces and a trailing ';' ignored), e.g. query_is("COMMIT")."""
+    """Matches a statement whose text is `text` (case and surrounding spaces
+    and a trailing ';' ignored), e.g. query_is("COMMIT"): a simple Query
+    ('Q'), or a Parse ('P': statement name, then the text) of the extended
+    protocol, which pcsurvey uses for every statement without values."""
     want = (text.encode() if isinstance(text, str) else text).strip().rstrip(b";").upper()
 
+    def norm(q):
+        return q.strip().rstrip(b";").strip().upper()
+
     def m(typ, body):
-        return typ == b"Q" and body.rstrip(b"\0").strip().rstrip(b";").strip().upper() == want
+        if typ == b"Q":
+            return norm(body.rstrip(b"\0")) == want
+        if typ == b"P":
+            parts = body.split(b"\0", 2)
+            return len(parts) >= 2 and norm(parts[1]) == want
+        return False
     m.__doc__ = "Query %r" % text
     return m
 
