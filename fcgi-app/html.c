@@ -202,3 +202,19 @@ html_paras(struct buf *b, const char *text, const char *cls)
 	if (open)
 		para_emit(b, text, start, end, cls);
 }
+
+void
+html_h1(struct buf *b, const char *text)
+{
+	html_raw(b, "<h1 class=\"nhsuk-heading-l\">");
+	html_cstr(b, text);
+	html_raw(b, "</h1>\n");
+}
+
+void
+html_csrf_field(struct buf *b, const char *csrf)
+{
+	html_raw(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
+	html_cstr(b, csrf);
+	html_raw(b, "\">\n");
+}

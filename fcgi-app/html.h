@@ -29,5 +29,8 @@ html_raw(struct buf *b, const char *lit)
  * [label](https://...) becomes a link; nothing else is markup.
  */
 void	html_paras(struct buf *b, const char *text, const char *cls);
+/* The page heading, <h1 class="nhsuk-heading-l">, and the hidden csrf field. */
+void	html_h1(struct buf *b, const char *text);
+void	html_csrf_field(struct buf *b, const char *csrf);
 
 #endif

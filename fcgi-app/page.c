@@ -331,22 +331,6 @@ page_end(struct buf *b)
 }
 
 static void
-h1(struct buf *b, const char *text)
-{
-	R(b, "<h1 class=\"nhsuk-heading-l\">");
-	T(b, text);
-	R(b, "</h1>\n");
-}
-
-static void
-csrf_field(struct buf *b, const char *csrf)
-{
-	R(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
-	T(b, csrf);
-	R(b, "\">\n");
-}
-
-static void
 button(struct buf *b, bool secondary, const char *value, const char *text)
 {
 	R(b, secondary ? "<button class=\"nhsuk-button nhsuk-button--secondary\""
@@ -1332,12 +1316,12 @@ page_questions(struct buf *b, const struct page_view *v)
 	if (v->page_count > 0)
 		buf_printf(b, "<span class=\"nhsuk-caption-l\">Page %zu of %zu"
 		    "</span>\n", v->page_no, v->page_count);
-	h1(b, pg->title);
+	html_h1(b, pg->title);
 	html_paras(b, pg->intro, NULL);
 	R(b, "<form method=\"post\" action=\"");
 	T(b, v->action);
 	R(b, "\" novalidate>\n");
-	csrf_field(b, v->csrf);
+	html_csrf_field(b, v->csrf);
 	for (size_t i = 0; i < pg->nq; i++) {
 		size_t qi = pg->first_q + i;
 
@@ -1358,7 +1342,7 @@ page_index(struct buf *b, const struct formset *fs, int64_t today)
 	size_t n = 0;
 
 	begin(b, false, "Surveys", NULL, NULL);
-	h1(b, "Primary care surveys");
+	html_h1(b, "Primary care surveys");
 	R(b, "<p>Surveys about the wellbeing support offered to people who "
 	    "work in primary care in England.</p>\n");
 	for (size_t i = 0; fs != NULL && i < fs->n; i++) {
@@ -1402,7 +1386,7 @@ page_start(struct buf *b, const struct form *f, const char *csrf,
 	begin(b, err, f->title, NULL, NULL);
 	if (err)
 		summary_one(b, "code", code_error);
-	h1(b, f->title);
+	html_h1(b, f->title);
 	if (closed)
 		R(b, "<div class=\"nhsuk-inset-text\">\n<span "
 		    "class=\"nhsuk-u-visually-hidden\">Information: </span>\n"
@@ -1418,7 +1402,7 @@ page_start(struct buf *b, const struct form *f, const char *csrf,
 		R(b, "<form method=\"post\" action=\"/f/");
 		T(b, f->id);
 		R(b, "/start\" novalidate>\n");
-		csrf_field(b, csrf);
+		html_csrf_field(b, csrf);
 		if (invite)
 			code_field(b, "Invitation code", "You can find it in "
 			    "the email or letter that invited you to take part.",
@@ -1654,7 +1638,7 @@ page_check(struct buf *b, const struct form *f, const struct fields *answers,
     const bool *shown, const bool *page_shown, const char *csrf)
 {
 	begin(b, false, "Check your answers", f, NULL);
-	h1(b, "Check your answers before submitting them");
+	html_h1(b, "Check your answers before submitting them");
 	for (size_t p = 0; p < f->npages; p++)
 		if (page_shown == NULL || page_shown[p])
 			check_page(b, f, &f->pages[p], answers, shown);
@@ -1664,7 +1648,7 @@ page_check(struct buf *b, const struct form *f, const struct fields *answers,
 	    "will be given.</p>\n<form method=\"post\" action=\"/f/");
 	T(b, f->id);
 	R(b, "/submit\" novalidate>\n");
-	csrf_field(b, csrf);
+	html_csrf_field(b, csrf);
 	button(b, false, NULL, "Submit");
 	R(b, "</form>\n");
 	end(b, f);
@@ -1724,11 +1708,11 @@ page_resume(struct buf *b, const struct form *f, const char *csrf,
 	begin(b, error != NULL, "Continue your answers", f, NULL);
 	if (error != NULL)
 		summary_one(b, "code", error);
-	h1(b, "Continue your answers");
+	html_h1(b, "Continue your answers");
 	R(b, "<form method=\"post\" action=\"/f/");
 	T(b, f->id);
 	R(b, "/resume\" novalidate>\n");
-	csrf_field(b, csrf);
+	html_csrf_field(b, csrf);
 	code_field(b, "Resume code", "You were given this code when you chose "
 	    "Save and come back later.", error);
 	button(b, false, NULL, "Continue");
@@ -1756,12 +1740,12 @@ page_withdraw(struct buf *b, const char *csrf, int outcome)
 	begin(b, error != NULL, "Withdraw your answers", NULL, NULL);
 	if (error != NULL)
 		summary_one(b, "code", error);
-	h1(b, "Withdraw your answers");
+	html_h1(b, "Withdraw your answers");
 	R(b, "<p>If you no longer want us to use your answers, enter the "
 	    "receipt code you were given when you submitted them. We will "
 	    "delete your answers straight away.</p>\n"
 	    "<form method=\"post\" action=\"/withdraw\" novalidate>\n");
-	csrf_field(b, csrf);
+	html_csrf_field(b, csrf);
 	code_field(b, "Receipt code", "You were given it on the page that "
 	    "said your response had been recorded.", error);
 	button(b, false, NULL, "Withdraw my answers");
@@ -1814,7 +1798,7 @@ page_error(struct buf *b, int status, const char *title, const char *message,
 	if (message == NULL)
 		message = dm;
 	begin(b, false, title, NULL, NULL);
-	h1(b, title);
+	html_h1(b, title);
 	R(b, "<p>");
 	T(b, message);
 	R(b, "</p>\n");
@@ -1832,7 +1816,7 @@ void
 page_privacy(struct buf *b)
 {
 	begin(b, false, "Privacy notice", NULL, NULL);
-	h1(b, "Privacy notice");
+	html_h1(b, "Privacy notice");
 	R(b, "<p>This website runs surveys for a research study about the "
 	    "wellbeing support offered to people who work in primary care in "
 	    "England. Each survey's start page has its own privacy notice "
@@ -1872,7 +1856,7 @@ void
 page_accessibility(struct buf *b)
 {
 	begin(b, false, "Accessibility statement", NULL, NULL);
-	h1(b, "Accessibility statement");
+	html_h1(b, "Accessibility statement");
 	R(b, "<p>We want as many people as possible to be able to use this "
 	    "website. You should be able to:</p>\n"
 	    "<ul class=\"nhsuk-list nhsuk-list--bullet\">\n"

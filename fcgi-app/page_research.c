@@ -73,22 +73,6 @@ begin(struct buf *b, const char *title, const char *csrf)
 	R(b, "<div class=\"nhsuk-grid-row\">\n<div class=\"nhsuk-grid-column-full\">\n");
 }
 
-static void
-h1(struct buf *b, const char *text)
-{
-	R(b, "<h1 class=\"nhsuk-heading-l\">");
-	T(b, text);
-	R(b, "</h1>\n");
-}
-
-static void
-csrf_field(struct buf *b, const char *csrf)
-{
-	R(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
-	T(b, csrf);
-	R(b, "\">\n");
-}
-
 /* ---- login and home ---------------------------------------------------- */
 
 void
@@ -103,11 +87,11 @@ page_research_login(struct buf *b, const char *csrf, const char *error)
 		T(b, error);
 		R(b, "</a></li>\n</ul>\n</div>\n</div>\n");
 	}
-	h1(b, "Sign in to the research pages");
+	html_h1(b, "Sign in to the research pages");
 	R(b, "<p>These pages show the survey results under the disclosure rules and let "
 	    "you preview surveys. Sign in with your API token.</p>\n"
 	    "<form method=\"post\" action=\"/research/login\" novalidate>\n");
-	csrf_field(b, csrf);
+	html_csrf_field(b, csrf);
 	R(b, error ? "<div class=\"nhsuk-form-group nhsuk-form-group--error\">\n" :
 	    "<div class=\"nhsuk-form-group\">\n");
 	R(b, "<label class=\"nhsuk-label nhsuk-label--m\" for=\"token\">API token</label>\n"
@@ -133,7 +117,7 @@ void
 page_research_home(struct buf *b, const struct formset *fs, const char *csrf)
 {
 	begin(b, "Surveys", csrf);
-	h1(b, "Surveys");
+	html_h1(b, "Surveys");
 	R(b, "<ul class=\"nhsuk-list nhsuk-list--border\">\n");
 	for (size_t i = 0; fs != NULL && i < fs->n; i++) {
 		const struct form *f = fs->v[i];
@@ -463,7 +447,7 @@ page_research_coverage(struct buf *b, const struct research_coverage_view *v)
 	page_date_long(v->data_as_of, day, sizeof(day));
 	title_coverage(b, v);
 	R(b, "<span class=\"nhsuk-caption-l\">Coverage by ICB</span>\n");
-	h1(b, v->form->title);
+	html_h1(b, v->form->title);
 	R(b, "<p>Published responses up to and including ");
 	T(b, day);
 	buf_printf(b, ". Counts from 1 to %d are hidden (shown as *), some others are hidden "
@@ -491,7 +475,7 @@ page_research_preview_index(struct buf *b, const struct form *f, const char *csr
 	begin(b, t.err == PCS_OK ? t.p : "Preview", csrf);
 	buf_release(&t);
 	R(b, "<span class=\"nhsuk-caption-l\">Preview</span>\n");
-	h1(b, f->title);
+	html_h1(b, f->title);
 	R(b, "<div class=\"nhsuk-inset-text\">\n<span class=\"nhsuk-u-visually-hidden\">"
 	    "Information: </span>\n<p>This is a preview (status: ");
 	T(b, form_status_names[f->status]);

@@ -339,10 +339,17 @@ keys_match_data(const struct conf *conf, bool accept)
 		log_event(LOG_ERROR, "key_mismatch", "file=%s", which);
 		return false;
 	}
-	if (err == PCS_OK)
+	if (err == PCS_OK) {
 		log_event(LOG_INFO, accept ? "keys_rebound" : "keys_checked", NULL);
-	else
-		log_event(LOG_WARN, "keys_check_deferred", "reason=db_unavailable");
+		return true;
+	}
+	if (accept) {
+		/* the workers would refuse the new keys: nothing to start */
+		fprintf(stderr, "pcsurvey serve: --accept-new-keys needs the database, which "
+		    "does not answer (check `database` and that PostgreSQL is running)\n");
+		return false;
+	}
+	log_event(LOG_WARN, "keys_check_deferred", "reason=db_unavailable");
 	return true;
 }
 

@@ -592,6 +592,29 @@ def test_T37_accept_new_keys_rebinds_after_a_deliberate_rotation():
     assert _bound() == before
 
 
+def test_T37_accept_new_keys_refused_while_the_database_is_away():
+    """--accept-new-keys cannot bind anything without the database: the
+    server must not start (its workers would refuse the keys later)."""
+    conn = dict(kv.split("=", 1) for kv in lib.DBCONN.split())
+    with tempfile.TemporaryDirectory(prefix="pcs-t37f-") as d:
+        k = _other_keys(d)
+        empty = os.path.join(d, "no-pg")
+        os.mkdir(empty)
+        conf = os.path.join(d, "pcsurvey.conf")
+        with open(conf_path()) as f:
+            lines = [l for l in f if not re.match(r"\s*(keys_dir|socket|workers|database)\s*=", l)]
+        db = " ".join("%s=%s" % (a, b) for a, b in conn.items() if a != "host") + " host=" + empty
+        with open(conf, "w") as f:
+            f.writelines(lines)
+            f.write("database = %s\nkeys_dir = %s\nsocket = %s\nworkers = 1\n" % (db, k, os.path.join(d, "s.sock")))
+        p = subprocess.run([pcsurvey_bin(), "serve", "--config", conf, "--accept-new-keys"],
+                           capture_output=True, timeout=60, env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+        out = (p.stdout + p.stderr).decode("utf-8", "replace")
+        assert p.returncode == 1, "started without the database: %r %s" % (p.returncode, out[-300:])
+        assert "needs the database" in out, out[-300:]
+        assert not os.path.exists(os.path.join(d, "s.sock")), "the socket was created"
+
+
 def test_T37_database_away_at_start_then_worker_finds_other_keys_and_all_stop():
     """When PostgreSQL is not reachable at start the check is deferred to
     each worker's first connection: the worker answers 503, exits, and the
